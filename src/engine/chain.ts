@@ -1,0 +1,134 @@
+/**
+ * Reading chains: resolving a blockref to its physical bytes, verifying the check code,
+ * decoding the child table of a node, and decompressing data blocks.
+ */
+import {
+  BLOCKREF_BYTES,
+  BREF_TYPE_DATA,
+  BREF_TYPE_DIRENT,
+  BREF_TYPE_FREEMAP,
+  BREF_TYPE_FREEMAP_LEAF,
+  BREF_TYPE_FREEMAP_NODE,
+  BREF_TYPE_INDIRECT,
+  BREF_TYPE_INODE,
+  BREF_TYPE_VOLUME,
+  Blockref,
+  CheckResult,
+  FormatError,
+  INODE_BYTES,
+  OPFLAG_DIRECTDATA,
+  RADIX_MAX,
+  SET_COUNT,
+  VolumeHeader,
+  brefBytes,
+  brefCompMethod,
+  brefOffset,
+  brefRadix,
+  breftypeName,
+  decodeBlockrefs,
+  decodeInode,
+  decompressBlock,
+  hex64,
+  verifyCheck,
+} from '../format';
+import { MediaError } from './errors';
+import { VolumeSet } from './volumes';
+
+/** Where a blockref is, for messages: "inode key 0x... at 0x...". */
+export function describeBref(b: Blockref): string {
+  return `${breftypeName(b.type)} key 0x${hex64(b.key)} at 0x${hex64(b.dataOff)}`;
+}
+
+/** Types whose blocks hold a table of child blockrefs. */
+export function isNodeType(type: number): boolean {
+  return (
+    type === BREF_TYPE_INODE ||
+    type === BREF_TYPE_INDIRECT ||
+    type === BREF_TYPE_FREEMAP_NODE ||
+    type === BREF_TYPE_VOLUME ||
+    type === BREF_TYPE_FREEMAP
+  );
+}
+
+export class ChainReader {
+  /** blocks read, and their bytes, for statistics and benchmarks */
+  blocksRead = 0;
+  bytesRead = 0;
+
+  constructor(readonly vols: VolumeSet) {}
+
+  get header(): VolumeHeader {
+    return this.vols.header;
+  }
+
+  /** The physical bytes `bref` points to (empty for a blockref without storage). */
+  readPhysical(bref: Blockref): Uint8Array {
+    const radix = brefRadix(bref);
+    if (radix === 0) return new Uint8Array(0);
+    if (radix > RADIX_MAX) throw new FormatError(`${describeBref(bref)}: size radix ${radix} exceeds ${RADIX_MAX}`);
+    const bytes = brefBytes(bref);
+    const off = brefOffset(bref);
+    const data = this.vols.read(off, bytes);
+    if (data.length !== bytes) throw new MediaError(`${describeBref(bref)}: short read, ${data.length} of ${bytes} bytes`);
+    this.blocksRead++;
+    this.bytesRead += bytes;
+    return data;
+  }
+
+  verify(bref: Blockref, data: Uint8Array): CheckResult {
+    return verifyCheck(bref, data);
+  }
+
+  /** Read and verify; a failed check code is an error. */
+  readVerified(bref: Blockref): Uint8Array {
+    const data = this.readPhysical(bref);
+    const check = verifyCheck(bref, data);
+    if (!check.ok) {
+      throw new MediaError(`${describeBref(bref)}: check code mismatch (stored ${check.stored}, computed ${check.computed})`);
+    }
+    return data;
+  }
+
+  /**
+   * The child blockrefs held by a node, given its bytes (for the two header roots, pass the
+   * header's raw bytes or nothing). Data, dirent and leaf blocks have none.
+   */
+  children(bref: Blockref, data: Uint8Array): Blockref[] {
+    switch (bref.type) {
+      case BREF_TYPE_VOLUME:
+        return this.header.srootBlockset;
+      case BREF_TYPE_FREEMAP:
+        return this.header.freemapBlockset;
+      case BREF_TYPE_INODE: {
+        if (data.length < INODE_BYTES) throw new FormatError(`${describeBref(bref)}: inode block of ${data.length} bytes`);
+        const ino = decodeInode(data);
+        return ino.meta.opFlags & OPFLAG_DIRECTDATA ? [] : ino.blockset!;
+      }
+      case BREF_TYPE_INDIRECT:
+      case BREF_TYPE_FREEMAP_NODE:
+        return decodeBlockrefs(data, 0, Math.floor(data.length / BLOCKREF_BYTES));
+      default:
+        return [];
+    }
+  }
+
+  /** The logical bytes of a DATA blockref: 1 << keybits bytes, decompressed. */
+  readData(bref: Blockref, verify = true): Uint8Array {
+    const phys = verify ? this.readVerified(bref) : this.readPhysical(bref);
+    const logical = 2 ** bref.keybits;
+    if (bref.keybits > RADIX_MAX) throw new FormatError(`${describeBref(bref)}: logical radix ${bref.keybits} exceeds ${RADIX_MAX}`);
+    try {
+      return decompressBlock(brefCompMethod(bref), phys, logical);
+    } catch (e) {
+      throw new FormatError(`${describeBref(bref)}: ${(e as Error).message}`);
+    }
+  }
+}
+
+/** Blockset of the header's root for a pseudo-type (the children of the volume or freemap root). */
+export function rootBlockset(h: VolumeHeader, type: number): Blockref[] {
+  return type === BREF_TYPE_FREEMAP ? h.freemapBlockset : h.srootBlockset;
+}
+
+export const LEAF_TYPES = new Set([BREF_TYPE_DATA, BREF_TYPE_DIRENT, BREF_TYPE_FREEMAP_LEAF]);
+export const BLOCKSET_COUNT = SET_COUNT;

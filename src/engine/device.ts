@@ -1,0 +1,138 @@
+/**
+ * The device layer: an image file or a block device, opened by path.
+ *
+ * A read-only device is opened O_RDONLY and its class has no write method at all, so no code
+ * path can reach the media through it. Writing devices are a separate class (see
+ * writable-device.ts) that only the commands that write ever construct.
+ */
+import * as fs from 'node:fs';
+import { CannotOpenError, MediaError, errnoMessage } from './errors';
+
+export interface DeviceInfo {
+  path: string;
+  /** size in bytes: the file size, or the media size of a block device */
+  size: bigint;
+  isBlockDevice: boolean;
+}
+
+/** What every reader of the media needs. */
+export interface BlockSource extends DeviceInfo {
+  /** Read up to `len` bytes at `off`; the result is shorter only at the end of the device. */
+  read(off: bigint, len: number): Buffer;
+  close(): void;
+}
+
+export function describeOpenError(path: string, e: unknown): CannotOpenError {
+  return new CannotOpenError(`${path}: cannot open: ${errnoMessage(e)}`);
+}
+
+/** Stat `path` and refuse anything that is neither a regular file nor a block/char device. */
+export function statTarget(path: string): fs.Stats {
+  let st: fs.Stats;
+  try {
+    st = fs.statSync(path);
+  } catch (e) {
+    throw describeOpenError(path, e);
+  }
+  if (st.isDirectory()) throw new CannotOpenError(`${path}: is a directory, not an image or device`);
+  if (!st.isFile() && !st.isBlockDevice() && !st.isCharacterDevice()) {
+    throw new CannotOpenError(`${path}: not a regular file or device`);
+  }
+  return st;
+}
+
+/**
+ * Size of a block device. fstat reports 0 for them, so ask sysfs on Linux, and otherwise find
+ * the end by probing reads (a read at or past the end returns nothing).
+ */
+export function blockDeviceSize(fd: number, st: fs.Stats): bigint {
+  const major = Math.floor(st.rdev / 256) & 0xfff;
+  const minor = (st.rdev & 0xff) | ((st.rdev >> 12) & 0xfff00);
+  try {
+    const sectors = fs.readFileSync(`/sys/dev/block/${major}:${minor}/size`, 'utf8').trim();
+    if (/^\d+$/.test(sectors)) return BigInt(sectors) * 512n;
+  } catch {
+    // not Linux, or no sysfs: probe instead
+  }
+  return probeSize(fd);
+}
+
+function probeSize(fd: number): bigint {
+  const one = Buffer.alloc(1);
+  const readable = (off: bigint): boolean => {
+    try {
+      return fs.readSync(fd, one, 0, 1, off) === 1;
+    } catch {
+      return false;
+    }
+  };
+  if (!readable(0n)) return 0n;
+  let lo = 0n; // readable
+  let hi = 512n;
+  while (readable(hi)) {
+    lo = hi;
+    hi *= 2n;
+    if (hi > 1n << 62n) break;
+  }
+  while (hi - lo > 1n) {
+    const mid = (lo + hi) / 2n;
+    if (readable(mid)) lo = mid;
+    else hi = mid;
+  }
+  return lo + 1n;
+}
+
+/** Positioned read of exactly what the device holds, retrying short reads until EOF. */
+export function preadFully(fd: number, path: string, off: bigint, len: number): Buffer {
+  const buf = Buffer.alloc(len);
+  let done = 0;
+  while (done < len) {
+    let n: number;
+    try {
+      n = fs.readSync(fd, buf, done, len - done, off + BigInt(done));
+    } catch (e) {
+      throw new MediaError(`${path}: read of ${len} bytes at 0x${off.toString(16)} failed: ${errnoMessage(e)}`);
+    }
+    if (n === 0) break;
+    done += n;
+  }
+  return done === len ? buf : buf.subarray(0, done);
+}
+
+/** An image file or block device opened read-only. */
+export class ReadOnlyDevice implements BlockSource {
+  private fd: number | null;
+
+  private constructor(
+    readonly path: string,
+    fd: number,
+    readonly size: bigint,
+    readonly isBlockDevice: boolean,
+  ) {
+    this.fd = fd;
+  }
+
+  static open(path: string): ReadOnlyDevice {
+    const st = statTarget(path);
+    let fd: number;
+    try {
+      fd = fs.openSync(path, fs.constants.O_RDONLY);
+    } catch (e) {
+      throw describeOpenError(path, e);
+    }
+    const isBlock = st.isBlockDevice() || st.isCharacterDevice();
+    const size = isBlock ? blockDeviceSize(fd, st) : BigInt(st.size);
+    return new ReadOnlyDevice(path, fd, size, isBlock);
+  }
+
+  read(off: bigint, len: number): Buffer {
+    if (this.fd === null) throw new MediaError(`${this.path}: read after close`);
+    if (off < 0n || len < 0) throw new MediaError(`${this.path}: read of ${len} bytes at ${off} is out of range`);
+    return preadFully(this.fd, this.path, off, len);
+  }
+
+  close(): void {
+    if (this.fd !== null) fs.closeSync(this.fd);
+    this.fd = null;
+  }
+}

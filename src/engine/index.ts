@@ -1,0 +1,8 @@
+/** The engine: devices, volume header selection, chain reading and the filesystem view. */
+export * from './errors';
+export * from './device';
+export * from './header';
+export * from './volumes';
+export * from './chain';
+export * from './fs';
+export * from './open';

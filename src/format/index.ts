@@ -1,0 +1,15 @@
+/** The HAMMER2 on-disk format: structures, constants, check codes, compression, dirhash. */
+export * from './constants';
+export * from './errors';
+export * from './bytes';
+export * from './uuid';
+export * from './blockref';
+export * from './volume';
+export * from './inode';
+export * from './freemap';
+export * from './crc32c';
+export * from './xxh64';
+export * from './check';
+export * from './compress';
+export * from './dirhash';
+export * from './names';
