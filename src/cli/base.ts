@@ -1,0 +1,33 @@
+/** What every h2kit command shares: the --json flag, output helpers and error handling. */
+import { Command, Flags } from '@oclif/core';
+import * as fs from 'node:fs';
+import { renderCliError } from './errors';
+import { toJson } from './json';
+
+export abstract class H2Command extends Command {
+  static override baseFlags = {
+    json: Flags.boolean({ description: 'print the result as versioned JSON (64-bit values as 0x hex strings)', default: false }),
+  };
+
+  /** Write raw bytes or latin1 text to stdout synchronously, so large outputs keep their order. */
+  protected emit(text: string | Uint8Array): void {
+    const buf = typeof text === 'string' ? Buffer.from(text, 'latin1') : text;
+    let off = 0;
+    while (off < buf.length) {
+      try {
+        off += fs.writeSync(1, buf, off, buf.length - off);
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code === 'EAGAIN') continue;
+        throw e;
+      }
+    }
+  }
+
+  protected emitJson(command: string, body: object): void {
+    this.emit(toJson(command, body) + '\n');
+  }
+
+  protected override async catch(err: Error & { exitCode?: number }): Promise<void> {
+    renderCliError(err);
+  }
+}

@@ -1,0 +1,15 @@
+/** Flags and arguments shared by the `dump` commands. */
+import { Args, Flags } from '@oclif/core';
+
+export const deviceArg = Args.string({
+  name: 'device',
+  required: true,
+  description: 'image file or block device; a multi-volume filesystem as vol0.img:vol1.img',
+});
+
+export const pfsFlag = Flags.string({ description: 'PFS to look in (default: DATA, or the only PFS)' });
+
+export const showFlags = {
+  verbose: Flags.boolean({ char: 'v', description: 'also read data blocks and verify their check codes', default: false }),
+  all: Flags.boolean({ description: 'every volume header copy, not just the best one', default: false }),
+};

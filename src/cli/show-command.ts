@@ -1,0 +1,31 @@
+/** The three DragonFly-compatible dumps (show, freemap, volhdr) differ only in what they print. */
+import { openReadOnly } from '../engine';
+import { ShowWhich, showJson, showText } from '../ops/dump';
+import { H2Command } from './base';
+import { deviceArg, showFlags } from './dump-flags';
+import { FdSink } from './output';
+
+export abstract class ShowCommand extends H2Command {
+  static override args = { device: deviceArg };
+  static override flags = { ...showFlags };
+  protected abstract readonly which: ShowWhich;
+
+  async run(): Promise<void> {
+    // Statics inherited from this class are not own properties of the subclass, and oclif's
+    // parse only spreads own ones; so name them explicitly.
+    const { args, flags } = await this.parse({ args: ShowCommand.args, flags: ShowCommand.flags, baseFlags: H2Command.baseFlags });
+    const s = await openReadOnly(args.device);
+    try {
+      const opts = { verbose: flags.verbose ? 1 : 0, allHeaders: flags.all };
+      if (flags.json) {
+        this.emitJson(`dump ${this.which}`, showJson(s, this.which, opts));
+      } else {
+        const sink = new FdSink(1);
+        showText(s, this.which, opts, sink);
+        sink.flush();
+      }
+    } finally {
+      s.close();
+    }
+  }
+}

@@ -1,0 +1,5 @@
+import { initXxh64 } from '../../src/format';
+
+beforeAll(async () => {
+  await initXxh64();
+});
