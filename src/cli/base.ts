@@ -28,6 +28,8 @@ export abstract class H2Command extends Command {
   }
 
   protected override async catch(err: Error & { exitCode?: number }): Promise<void> {
+    // A failed parse has been reported here; oclif's "did not parse" warning would be noise.
+    this.parsed = true;
     renderCliError(err);
   }
 }

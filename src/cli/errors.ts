@@ -19,14 +19,18 @@ export function exitCodeOf(err: unknown): number {
   return EXIT.FAILURE;
 }
 
-/** The error's message folded onto one line, without oclif's hints or decorations. */
+/**
+ * The error's message on one line. oclif's parse errors span several lines ("Missing 1
+ * required arg:" followed by the argument's help); keep the first line and the names it lists.
+ */
 export function oneLine(err: unknown): string {
   const msg = err instanceof Error ? err.message : String(err);
-  return msg
+  const lines = msg
     .split('\n')
     .map((l) => l.replace(/^\s*(›\s*)?(Error:\s*)?/, '').trim())
-    .filter((l) => l.length > 0 && !/^See more help with/.test(l))
-    .join('; ');
+    .filter((l) => l.length > 0 && !/^See more help with/.test(l));
+  if (lines.length > 1 && lines[0].endsWith(':')) return `${lines[0]} ${lines[1].split(/\s+/)[0]} (see --help)`;
+  return lines.join('; ');
 }
 
 export function renderCliError(err: unknown): void {

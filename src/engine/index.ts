@@ -6,3 +6,4 @@ export * from './volumes';
 export * from './chain';
 export * from './fs';
 export * from './open';
+export * from './walk';

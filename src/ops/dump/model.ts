@@ -16,9 +16,8 @@ import {
   FREEMAP_LEVEL0_SIZE,
   Inode,
   OPFLAG_DIRECTDATA,
-  VOLUME_BYTES,
   VolumeHeader,
-  ZONE_BYTES,
+  brefBytes,
   brefCheckMethod,
   brefCompMethod,
   CHECK_NAMES,
@@ -33,7 +32,6 @@ import {
   INODE_BYTES,
   embedDirent,
   embedStats,
-  emptyBlockref,
   inodeNameBytes,
   objtypeName,
   pfsSubtypeName,
@@ -43,7 +41,7 @@ import {
   VOL_ICRC_SECT0,
   VOL_ICRC_SECT1,
 } from '../../format';
-import { ChainReader, HeaderCopy, VolumeSet } from '../../engine';
+import { ChainReader, HeaderCopy, VolumeSet, headerRootBref } from '../../engine';
 
 const nameOf = (names: readonly string[], i: number): string => names[i] ?? `unknown(${i})`;
 
@@ -202,13 +200,7 @@ export function treeModel(
   counts: TreeCounts = { brefs: 0, failed: 0 },
 ): Record<string, unknown> {
   const h = chains.header;
-  const best = chains.vols.root.selection.best;
-  const root: Blockref = {
-    ...emptyBlockref(),
-    type: which === 'volume' ? BREF_TYPE_VOLUME : BREF_TYPE_FREEMAP,
-    dataOff: (BigInt(best) * ZONE_BYTES) | BigInt(Math.log2(VOLUME_BYTES)),
-    mirrorTid: h.mirrorTid,
-  };
+  const root = headerRootBref(chains, which === 'volume' ? BREF_TYPE_VOLUME : BREF_TYPE_FREEMAP);
   const node = (b: Blockref, depth: number): Record<string, unknown> => {
     counts.brefs++;
     const out = brefModel(b);
@@ -218,7 +210,7 @@ export function treeModel(
       out.freemap_tid = h.freemapTid;
     }
     let data: Uint8Array = new Uint8Array(0);
-    if (!isRoot && (b.type !== BREF_TYPE_DATA || opts.verbose)) {
+    if (!isRoot && brefBytes(b) > 0 && (b.type !== BREF_TYPE_DATA || opts.verbose)) {
       try {
         data = chains.readPhysical(b);
         const check = chains.verify(b, data);
