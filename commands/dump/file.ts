@@ -1,6 +1,7 @@
 import { Args, Flags } from '@oclif/core';
 import * as fs from 'node:fs';
 import { H2Command } from '../../src/cli/base';
+import { fdByteSink } from '../../src/cli/output';
 import { deviceArg, pfsFlag } from '../../src/cli/dump-flags';
 import { H2Error, describeOpenError, openReadOnly } from '../../src/engine';
 import { choosePfs, extractFile, findInode } from '../../src/ops/dump';
@@ -26,7 +27,6 @@ export default class DumpFile extends H2Command {
       const pfs = choosePfs(s, flags.pfs);
       const ino = findInode(s, pfs, args.path);
       let fd = 1;
-      let seekable = false;
       if (flags.output) {
         try {
           fd = fs.openSync(flags.output, flags.force ? 'w' : 'wx');
@@ -34,10 +34,9 @@ export default class DumpFile extends H2Command {
           if ((e as NodeJS.ErrnoException).code === 'EEXIST') throw new H2Error(`${flags.output}: exists (use --force to overwrite)`, 3);
           throw describeOpenError(flags.output, e);
         }
-        seekable = fs.fstatSync(fd).isFile();
       }
       try {
-        const r = extractFile(s, ino, fd, seekable);
+        const r = extractFile(s, ino, fdByteSink(fd));
         if (flags.json) this.emitJson('dump file', { device: args.device, pfs: pfs.name, path: args.path, output: flags.output, bytes: r.bytes, extents: r.extents });
       } finally {
         if (fd !== 1) fs.closeSync(fd);

@@ -1,6 +1,6 @@
 /** What every h2kit command shares: the --json flag, output helpers and error handling. */
 import { Command, Flags } from '@oclif/core';
-import * as fs from 'node:fs';
+import { writeFully } from './output';
 import { renderCliError } from './errors';
 import { toJson } from './json';
 
@@ -11,16 +11,7 @@ export abstract class H2Command extends Command {
 
   /** Write raw bytes or latin1 text to stdout synchronously, so large outputs keep their order. */
   protected emit(text: string | Uint8Array): void {
-    const buf = typeof text === 'string' ? Buffer.from(text, 'latin1') : text;
-    let off = 0;
-    while (off < buf.length) {
-      try {
-        off += fs.writeSync(1, buf, off, buf.length - off);
-      } catch (e) {
-        if ((e as NodeJS.ErrnoException).code === 'EAGAIN') continue;
-        throw e;
-      }
-    }
+    writeFully(1, typeof text === 'string' ? Buffer.from(text, 'latin1') : text);
   }
 
   protected emitJson(command: string, body: object): void {

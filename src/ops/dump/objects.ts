@@ -2,7 +2,6 @@
  * `dump pfs`, `dump inode` and `dump file`: the filesystem-level views, beyond what the
  * DragonFly tools print.
  */
-import * as fs from 'node:fs';
 import { InodeRef, NotFoundError, Pfs, ReadSession, H2Error } from '../../engine';
 import {
   OBJTYPE_DIRECTORY,
@@ -119,43 +118,37 @@ export interface ExtractResult {
   extents: number;
 }
 
-/**
- * Copy a regular file's contents to `fd`. Holes are left as holes in an output file (the
- * file is sized with ftruncate) and written as zeros to a pipe.
- */
-export function extractFile(s: ReadSession, ino: InodeRef, fd: number, seekable: boolean): ExtractResult {
+/** Where extracted contents go: a file takes positioned writes (holes stay holes), a pipe a stream. */
+export interface ByteSink {
+  seekable: boolean;
+  write(bytes: Uint8Array, at: bigint): void;
+  setSize(size: bigint): void;
+}
+
+const ZEROS = new Uint8Array(65536);
+
+/** Copy a regular file's contents to `out`, writing zeros for holes only when it cannot seek. */
+export function extractFile(s: ReadSession, ino: InodeRef, out: ByteSink): ExtractResult {
   if (ino.inode.meta.type !== OBJTYPE_REGFILE) {
     throw new H2Error(`inode 0x${hex64(ino.inode.meta.inum)} is a ${objtypeName(ino.inode.meta.type)}, not a regular file`);
   }
   const size = ino.inode.meta.size;
   let pos = 0n;
   let extents = 0;
-  const zeros = Buffer.alloc(65536);
-  const writeAll = (buf: Uint8Array, at: bigint): void => {
-    let off = 0;
-    while (off < buf.length) {
-      off += seekable ? fs.writeSync(fd, buf, off, buf.length - off, Number(at) + off) : fs.writeSync(fd, buf, off, buf.length - off);
+  const fillTo = (end: bigint): void => {
+    while (pos < end) {
+      const n = end - pos < BigInt(ZEROS.length) ? Number(end - pos) : ZEROS.length;
+      out.write(ZEROS.subarray(0, n), pos);
+      pos += BigInt(n);
     }
   };
   s.fs.readFile(ino, (off, bytes) => {
-    if (!seekable) {
-      while (pos < off) {
-        const n = Number(off - pos < 65536n ? off - pos : 65536n);
-        writeAll(zeros.subarray(0, n), pos);
-        pos += BigInt(n);
-      }
-    }
-    writeAll(bytes, off);
+    if (!out.seekable) fillTo(off);
+    out.write(bytes, off);
     pos = off + BigInt(bytes.length);
     extents++;
   });
-  if (seekable) fs.ftruncateSync(fd, Number(size));
-  else {
-    while (pos < size) {
-      const n = Number(size - pos < 65536n ? size - pos : 65536n);
-      writeAll(zeros.subarray(0, n), pos);
-      pos += BigInt(n);
-    }
-  }
+  if (out.seekable) out.setSize(size);
+  else fillTo(size);
   return { bytes: size, extents };
 }
