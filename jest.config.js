@@ -3,8 +3,9 @@ module.exports = {
   testEnvironment: 'node',
   roots: ['<rootDir>/test'],
   testMatch: ['**/*.test.ts'],
-  transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.test.json', isolatedModules: true }] },
+  transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.test.json' }] },
   setupFiles: ['<rootDir>/test/helpers/env.ts'],
   setupFilesAfterEnv: ['<rootDir>/test/helpers/init.ts'],
-  testTimeout: 120000,
+  testTimeout: 300000,
+  maxWorkers: '100%',
 };

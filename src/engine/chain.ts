@@ -50,12 +50,25 @@ export function isNodeType(type: number): boolean {
   );
 }
 
+/** Default bound of the verified-metadata cache. */
+export const DEFAULT_CACHE_BYTES = 64 * 1024 * 1024;
+
 export class ChainReader {
   /** blocks read, and their bytes, for statistics and benchmarks */
   blocksRead = 0;
   bytesRead = 0;
+  /**
+   * Verified metadata blocks by data_off (offset and radix), least recently used first.
+   * Lookups by inode number descend the same indirect blocks again and again; data blocks
+   * are read once and never cached.
+   */
+  private cache = new Map<bigint, { data: Uint8Array; methods: number; check: Uint8Array }>();
+  private cacheBytes = 0;
 
-  constructor(readonly vols: VolumeSet) {}
+  constructor(
+    readonly vols: VolumeSet,
+    private readonly cacheLimit = DEFAULT_CACHE_BYTES,
+  ) {}
 
   get header(): VolumeHeader {
     return this.vols.header;
@@ -79,14 +92,38 @@ export class ChainReader {
     return verifyCheck(bref, data);
   }
 
-  /** Read and verify; a failed check code is an error. */
+  /** Read and verify; a failed check code is an error. Verified metadata is cached. */
   readVerified(bref: Blockref): Uint8Array {
+    const cacheable = bref.type !== BREF_TYPE_DATA;
+    if (cacheable) {
+      const hit = this.cache.get(bref.dataOff);
+      // A blockref that claims another check code for the same block is verified on its own.
+      if (hit && hit.methods === bref.methods && sameBytes(hit.check, bref.check)) {
+        this.cache.delete(bref.dataOff);
+        this.cache.set(bref.dataOff, hit);
+        return hit.data;
+      }
+    }
     const data = this.readPhysical(bref);
     const check = verifyCheck(bref, data);
     if (!check.ok) {
       throw new MediaError(`${describeBref(bref)}: check code mismatch (stored ${check.stored}, computed ${check.computed})`);
     }
+    if (cacheable && data.length <= this.cacheLimit) this.remember(bref, data);
     return data;
+  }
+
+  private remember(bref: Blockref, data: Uint8Array): void {
+    const old = this.cache.get(bref.dataOff);
+    if (old) this.cacheBytes -= old.data.length;
+    this.cache.delete(bref.dataOff);
+    this.cache.set(bref.dataOff, { data, methods: bref.methods, check: bref.check.slice() });
+    this.cacheBytes += data.length;
+    for (const [k, v] of this.cache) {
+      if (this.cacheBytes <= this.cacheLimit) break;
+      this.cache.delete(k);
+      this.cacheBytes -= v.data.length;
+    }
   }
 
   /**
@@ -123,6 +160,12 @@ export class ChainReader {
       throw new FormatError(`${describeBref(bref)}: ${(e as Error).message}`);
     }
   }
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 /** Blockset of the header's root for a pseudo-type (the children of the volume or freemap root). */

@@ -31,6 +31,7 @@ import {
 } from '../format';
 import { ChainReader, describeBref } from './chain';
 import { NotFoundError } from './errors';
+import { MAX_TREE_DEPTH } from './guard';
 
 export interface InodeRef {
   bref: Blockref;
@@ -52,14 +53,15 @@ export class FsReader {
   constructor(readonly chains: ChainReader) {}
 
   /** Blockrefs of an inode's tree whose keys lie in [lo, hi], descending through indirect blocks. */
-  *scan(parent: Blockref, lo: bigint, hi: bigint): Generator<Blockref> {
+  *scan(parent: Blockref, lo: bigint, hi: bigint, depth = 0): Generator<Blockref> {
+    if (depth > MAX_TREE_DEPTH) throw new FormatError(`${describeBref(parent)}: tree deeper than ${MAX_TREE_DEPTH} levels`);
     const data = parent.type === BREF_TYPE_VOLUME ? new Uint8Array(0) : this.chains.readVerified(parent);
     for (const child of this.chains.children(parent, data)) {
       if (child.type === 0) continue;
       const span = child.keybits >= 64 ? 1n << 64n : 1n << BigInt(child.keybits);
       const end = child.key + span - 1n;
       if (end < lo || child.key > hi) continue;
-      if (child.type === BREF_TYPE_INDIRECT) yield* this.scan(child, lo, hi);
+      if (child.type === BREF_TYPE_INDIRECT) yield* this.scan(child, lo, hi, depth + 1);
       else yield child;
     }
   }

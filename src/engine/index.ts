@@ -7,3 +7,4 @@ export * from './chain';
 export * from './fs';
 export * from './open';
 export * from './walk';
+export * from './guard';

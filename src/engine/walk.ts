@@ -12,10 +12,16 @@ import {
   CheckResult,
   VOLUME_BYTES,
   ZONE_BYTES,
+  BLOCKREF_BYTES,
+  BREF_TYPE_INODE,
+  INODE_U_OFF,
+  OFF_MASK,
+  VOL,
   brefBytes,
   emptyBlockref,
 } from '../format';
 import { ChainReader } from './chain';
+import { TraversalGuard } from './guard';
 
 export interface Visit {
   bref: Blockref;
@@ -27,6 +33,10 @@ export interface Visit {
   depth: number;
   /** the blockrefs from the root down to (not including) this one */
   path: readonly Blockref[];
+  /** the visit of the block holding this blockref (null for the root) */
+  parent: Visit | null;
+  /** this blockref's index in its parent's table */
+  index: number;
 }
 
 export interface WalkOptions {
@@ -46,15 +56,17 @@ export function headerRootBref(chains: ChainReader, type: typeof BREF_TYPE_VOLUM
 }
 
 export function* walkTree(chains: ChainReader, root: Blockref, opts: WalkOptions): Generator<Visit> {
-  const stack: { bref: Blockref; depth: number; path: Blockref[] }[] = [{ bref: root, depth: 0, path: [] }];
+  const guard = new TraversalGuard();
+  type Pending = { bref: Blockref; depth: number; path: Blockref[]; parent: Visit | null; index: number };
+  const stack: Pending[] = [{ bref: root, depth: 0, path: [], parent: null, index: 0 }];
   while (stack.length > 0) {
-    const { bref, depth, path } = stack.pop()!;
+    const { bref, depth, path, parent, index } = stack.pop()!;
     const isRoot = bref.type === BREF_TYPE_VOLUME || bref.type === BREF_TYPE_FREEMAP;
     let data: Uint8Array = new Uint8Array(0);
     let check: CheckResult | null = null;
-    let error: string | null = null;
+    let error: string | null = guard.check(bref, depth);
     // A blockref without storage (an inline dirent, say) has nothing to read or verify.
-    if (!isRoot && brefBytes(bref) > 0 && (bref.type !== BREF_TYPE_DATA || opts.readData)) {
+    if (!error && !isRoot && brefBytes(bref) > 0 && (bref.type !== BREF_TYPE_DATA || opts.readData)) {
       try {
         data = chains.readPhysical(bref);
         check = chains.verify(bref, data);
@@ -62,7 +74,8 @@ export function* walkTree(chains: ChainReader, root: Blockref, opts: WalkOptions
         error = (e as Error).message;
       }
     }
-    yield { bref, data, check, error, depth, path };
+    const visit: Visit = { bref, data, check, error, depth, path, parent, index };
+    yield visit;
     if (error || (check && !check.ok)) continue;
     let kids: Blockref[];
     try {
@@ -72,7 +85,23 @@ export function* walkTree(chains: ChainReader, root: Blockref, opts: WalkOptions
     }
     const childPath = [...path, bref];
     for (let i = kids.length - 1; i >= 0; i--) {
-      if (kids[i].type !== BREF_TYPE_EMPTY) stack.push({ bref: kids[i], depth: depth + 1, path: childPath });
+      if (kids[i].type !== BREF_TYPE_EMPTY) stack.push({ bref: kids[i], depth: depth + 1, path: childPath, parent: visit, index: i });
     }
   }
+}
+
+/**
+ * Where the blockref of `v` is stored: the logical byte offset of its 128 bytes (inside the
+ * parent block, or inside the header copy for the roots' children). Null for the root itself.
+ */
+export function blockrefLocation(v: Visit): bigint | null {
+  const p = v.parent;
+  if (!p) return null;
+  const slot = BigInt(v.index * BLOCKREF_BYTES);
+  if (p.bref.type === BREF_TYPE_VOLUME || p.bref.type === BREF_TYPE_FREEMAP) {
+    const hdr = p.bref.dataOff & OFF_MASK;
+    return hdr + BigInt(p.bref.type === BREF_TYPE_VOLUME ? VOL.srootBlockset : VOL.freemapBlockset) + slot;
+  }
+  const base = p.bref.dataOff & OFF_MASK;
+  return base + (p.bref.type === BREF_TYPE_INODE ? BigInt(INODE_U_OFF) : 0n) + slot;
 }

@@ -41,7 +41,7 @@ import {
   VOL_ICRC_SECT0,
   VOL_ICRC_SECT1,
 } from '../../format';
-import { ChainReader, HeaderCopy, VolumeSet, headerRootBref } from '../../engine';
+import { ChainReader, HeaderCopy, TraversalGuard, VolumeSet, headerRootBref } from '../../engine';
 
 const nameOf = (names: readonly string[], i: number): string => names[i] ?? `unknown(${i})`;
 
@@ -201,9 +201,16 @@ export function treeModel(
 ): Record<string, unknown> {
   const h = chains.header;
   const root = headerRootBref(chains, which === 'volume' ? BREF_TYPE_VOLUME : BREF_TYPE_FREEMAP);
+  const guard = new TraversalGuard();
   const node = (b: Blockref, depth: number): Record<string, unknown> => {
     counts.brefs++;
     const out = brefModel(b);
+    const refused = guard.check(b, depth);
+    if (refused) {
+      out.error = refused;
+      counts.failed++;
+      return out;
+    }
     const isRoot = b.type === BREF_TYPE_VOLUME || b.type === BREF_TYPE_FREEMAP;
     if (isRoot) {
       out.mirror_tid = h.mirrorTid;
@@ -235,7 +242,7 @@ export function treeModel(
         };
       });
     }
-    if (depth < 1000) {
+    {
       let kids: Blockref[] = [];
       try {
         kids = chains.children(b, data);

@@ -69,7 +69,7 @@ import {
   computeVolumeCrcs,
   OFF_MASK_RADIX,
 } from '../../format';
-import { VolumeSet } from '../../engine';
+import { TraversalGuard, VolumeSet } from '../../engine';
 import { cName, fixedRatio, hexN, padRight, time64ToStr } from './cfmt';
 import { FreemapTotals, countFreemapBlocks, newFreemapTotals } from './freemap-totals';
 
@@ -114,6 +114,7 @@ interface Ctx {
   /** blockrefs and bytes seen, for benchmarks */
   brefs: number;
   bytes: number;
+  guard: TraversalGuard;
 }
 
 function tabs(n: number): string {
@@ -162,6 +163,11 @@ function showBref(ctx: Ctx, voldata: VolumeHeader, tab: number, bi: number, bref
     if (bref.type === BREF_TYPE_INODE && bref.leafCount === 0) return;
   }
   if (ctx.initTab === -1) ctx.initTab = tab;
+  const refused = ctx.guard.check(bref, Math.trunc((tab - ctx.initTab) / Math.max(1, opts.tab)));
+  if (refused) {
+    out.write(`${tabs(tab)}(${refused})\n`);
+    return;
+  }
   ctx.brefs++;
 
   const radix = brefRadix(bref);
@@ -483,7 +489,7 @@ export interface ShowResult {
 
 /** Render `which` for the filesystem `vols` into `out`. */
 export function renderShow(vols: VolumeSet, which: ShowWhich, opts: ShowOptions, out: TextSink): ShowResult {
-  const ctx: Ctx = { vols, opts, out, initTab: -1, totals: newFreemapTotals(), brefs: 0, bytes: 0 };
+  const ctx: Ctx = { vols, opts, out, initTab: -1, totals: newFreemapTotals(), brefs: 0, bytes: 0, guard: new TraversalGuard() };
   for (const v of vols.list) out.write(`checkvolu header ${v.id} ${hex64(v.size)}/${hex64(v.dev.size)}\n`);
 
   let nextLoff = 0n;

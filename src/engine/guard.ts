@@ -1,0 +1,35 @@
+/**
+ * Protection against hostile topologies. A damaged or crafted image can hold blockrefs that
+ * point back to an ancestor (a cycle) or many references to one block (exponential fan-in).
+ * A real HAMMER2 tree is shallow, and a block is shared only by snapshots, so traversals stop
+ * past these bounds instead of running forever.
+ */
+import { Blockref, brefRadix, OFF_MASK } from '../format';
+
+/** Deeper than any real tree: 64-bit keys split at least 32 ways per level, a few inode levels. */
+export const MAX_TREE_DEPTH = 96;
+/** How often one physical block may be entered in one traversal (snapshot sharing stays far below). */
+export const MAX_BLOCK_VISITS = 256;
+
+export class TraversalGuard {
+  private visits = new Map<bigint, number>();
+  /** blocks skipped, for reports */
+  skipped = 0;
+
+  /** null to go on, or why this blockref must not be entered. */
+  check(bref: Blockref, depth: number): string | null {
+    if (depth > MAX_TREE_DEPTH) {
+      this.skipped++;
+      return `tree deeper than ${MAX_TREE_DEPTH} levels (a blockref cycle?)`;
+    }
+    if (brefRadix(bref) === 0) return null;
+    const off = bref.dataOff & OFF_MASK;
+    const n = (this.visits.get(off) ?? 0) + 1;
+    this.visits.set(off, n);
+    if (n > MAX_BLOCK_VISITS) {
+      this.skipped++;
+      return `block 0x${off.toString(16)} referenced more than ${MAX_BLOCK_VISITS} times`;
+    }
+    return null;
+  }
+}
