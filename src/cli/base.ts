@@ -2,12 +2,19 @@
 import { Command, Flags } from '@oclif/core';
 import { writeFully } from './output';
 import { renderCliError } from './errors';
+import { initXxh64 } from '../format/xxh64';
 import { toJson } from './json';
 
 export abstract class H2Command extends Command {
   static override baseFlags = {
     json: Flags.boolean({ description: 'print the result as versioned JSON (64-bit values as 0x hex strings)', default: false }),
   };
+
+  /** Every command may hash: compile the XXH64 WebAssembly once, up front. */
+  override async init(): Promise<void> {
+    await super.init();
+    await initXxh64();
+  }
 
   /** Write raw bytes or latin1 text to stdout synchronously, so large outputs keep their order. */
   protected emit(text: string | Uint8Array): void {

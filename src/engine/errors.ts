@@ -15,6 +15,8 @@ export const EXIT = {
   NOT_HAMMER2: 4,
   /** a path, inode or PFS named on the command line does not exist in the filesystem */
   NOT_FOUND: 5,
+  /** refused to destroy data: the target holds a filesystem or partition table (use --force) */
+  REFUSED: 6,
 } as const;
 
 export class H2Error extends Error {

@@ -8,3 +8,6 @@ export * from './fs';
 export * from './open';
 export * from './walk';
 export * from './guard';
+export * from './writable-device';
+export * from './target-lock';
+export * from './mounts';

@@ -29,7 +29,7 @@ export function freshImage(name: string, destDir: string): string {
   return path.join(destDir, `${name}.img`);
 }
 
-/** SHA-256 of a file of any size, read in chunks. */
+/** SHA-256 of a file, read in chunks (use on small files: hashing runs at ~100 MB/s). */
 export function fileSha256(file: string): string {
   const h = createHash('sha256');
   const fd = fs.openSync(file, 'r');
@@ -44,4 +44,29 @@ export function fileSha256(file: string): string {
     fs.closeSync(fd);
   }
   return h.digest('hex');
+}
+
+/**
+ * Are two (large, sparse) files byte-identical? cmp compares holes at memory speed; without
+ * cmp, compare in process.
+ */
+export function sameBytes(a: string, b: string): boolean {
+  const r = spawnSync('cmp', ['-s', a, b]);
+  if (r.status === 0 || r.status === 1) return r.status === 0;
+  if (fs.statSync(a).size !== fs.statSync(b).size) return false;
+  const fa = fs.openSync(a, 'r');
+  const fb = fs.openSync(b, 'r');
+  const ba = Buffer.alloc(1 << 22);
+  const bb = Buffer.alloc(1 << 22);
+  try {
+    for (let off = 0; ; off += ba.length) {
+      const na = fs.readSync(fa, ba, 0, ba.length, off);
+      const nb = fs.readSync(fb, bb, 0, bb.length, off);
+      if (na !== nb || !ba.subarray(0, na).equals(bb.subarray(0, nb))) return false;
+      if (na === 0) return true;
+    }
+  } finally {
+    fs.closeSync(fa);
+    fs.closeSync(fb);
+  }
 }

@@ -15,7 +15,7 @@ import {
   pfstypeName,
   uuidToString,
 } from '../../format';
-import { time64ToStr } from './cfmt';
+import { time64ToStr } from '../common/cfmt';
 import { inodeModel } from './model';
 
 export interface PfsRow {

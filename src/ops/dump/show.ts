@@ -70,7 +70,7 @@ import {
   OFF_MASK_RADIX,
 } from '../../format';
 import { TraversalGuard, VolumeSet } from '../../engine';
-import { cName, fixedRatio, hexN, padRight, time64ToStr } from './cfmt';
+import { cName, fixedRatio, hexN, padRight, time64ToStr } from '../common/cfmt';
 import { FreemapTotals, countFreemapBlocks, newFreemapTotals } from './freemap-totals';
 
 export type ShowWhich = 'show' | 'freemap' | 'volhdr';

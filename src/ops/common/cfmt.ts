@@ -56,3 +56,15 @@ export function cName(bytes: Uint8Array, n: number): string {
   if (nul >= 0) len = nul;
   return padLeft(Buffer.from(bytes.subarray(0, len)).toString('latin1'), n);
 }
+
+/** The tools' `sizetostr`: "%6.2f" in the largest unit the value reaches half of. */
+export function sizeToStr(size: bigint): string {
+  const units: [bigint, string][] = [
+    [1n << 40n, 'TB'],
+    [1n << 30n, 'GB'],
+    [1n << 20n, 'MB'],
+    [1n << 10n, 'KB'],
+  ];
+  for (const [unit, name] of units) if (size * 2n >= unit) return fixedRatio(size, unit, 2, 6) + name;
+  return fixedRatio(size, 1n, 2, 6) + 'B';
+}

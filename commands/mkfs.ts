@@ -1,0 +1,95 @@
+import { Flags } from '@oclif/core';
+import { H2Command } from '../src/cli/base';
+import { EXIT, H2Error } from '../src/engine';
+import { uuidFromString } from '../src/format';
+import { GivenParams, checkSize, loadParamsFile, mkfsJson, parseSize, renderMkfsSummary, runMkfs } from '../src/ops/mkfs';
+import { AUX_MAX_BYTES, BOOT_MAX_BYTES, VOLUME_ALIGN, VOL_VERSION_DEFAULT } from '../src/format';
+
+function uuidFlag(v: string | undefined, what: string): Uint8Array | undefined {
+  if (v === undefined) return undefined;
+  try {
+    return uuidFromString(v);
+  } catch {
+    throw new H2Error(`${what}: '${v}' is not a UUID`, EXIT.USAGE);
+  }
+}
+
+function timeFlag(v: string): bigint {
+  if (/^\d+$/.test(v)) return BigInt(v);
+  const ms = Date.parse(v);
+  if (Number.isNaN(ms)) throw new H2Error(`--time: '${v}' is neither microseconds nor a date`, EXIT.USAGE);
+  return BigInt(ms) * 1000n;
+}
+
+export default class Mkfs extends H2Command {
+  static override description =
+    'Format image files or block devices as a new HAMMER2 filesystem (the newfs_hammer2 job). ' +
+    'Several devices make one multi-volume filesystem. Refuses to overwrite an existing filesystem without --force.';
+  static override strict = false;
+  static override usage = 'mkfs DEVICE... [-s SIZE] [-b SIZE] [-r SIZE] [-V 1|2] [-L LABEL]... [--force] [--dry-run]';
+  static override examples = [
+    '<%= config.bin %> mkfs disk.img --size 10G',
+    '<%= config.bin %> mkfs /dev/da1 -L ROOT -L HOME',
+    '<%= config.bin %> mkfs vol0.img vol1.img --size 4G:4G',
+    'SOURCE_DATE_EPOCH=1700000000 <%= config.bin %> mkfs disk.img --params a.params.json',
+  ];
+  static override flags = {
+    size: Flags.string({ char: 's', description: 'size of the filesystem (K/M/G/T/P suffixes), or one per volume as 4G:4G; creates missing image files' }),
+    'boot-size': Flags.string({ char: 'b', description: 'boot area size (8 MiB .. 256 MiB; default scales with the filesystem)' }),
+    'aux-size': Flags.string({ char: 'r', description: 'aux area size (8 MiB .. 1 GiB; default scales with the filesystem)' }),
+    'fs-version': Flags.integer({ char: 'V', description: 'volume version: 2 (multi-volume capable) or 1', default: VOL_VERSION_DEFAULT }),
+    label: Flags.string({ char: 'L', multiple: true, multipleNonGreedy: true, description: "PFS label besides LOCAL (repeatable; default DATA; 'none' for LOCAL only)" }),
+    params: Flags.string({ description: 'take every UUID and time from a params JSON file (the reference NAME.params.json form)' }),
+    fsid: Flags.string({ description: 'volume fsid UUID' }),
+    'sup-clid': Flags.string({ description: 'super-root cluster id UUID' }),
+    'sup-fsid': Flags.string({ description: 'super-root fsid UUID' }),
+    'pfs-clid': Flags.string({ multiple: true, multipleNonGreedy: true, description: 'a PFS cluster id, as LABEL=UUID (repeatable)' }),
+    'pfs-fsid': Flags.string({ multiple: true, multipleNonGreedy: true, description: 'a PFS fsid, as LABEL=UUID (repeatable)' }),
+    time: Flags.string({ description: 'inode times: microseconds since 1970, or a date (default: now, or SOURCE_DATE_EPOCH)' }),
+    force: Flags.boolean({ description: 'format even if the target holds a filesystem or partition table', default: false }),
+    'dry-run': Flags.boolean({ char: 'n', description: 'print the layout and write nothing', default: false }),
+    quiet: Flags.boolean({ char: 'q', description: 'print nothing on success', default: false }),
+  };
+
+  async run(): Promise<void> {
+    const { flags, argv } = await this.parse(Mkfs);
+    const devices = argv as string[];
+    if (devices.length === 0) throw new H2Error('give at least one image file or device', EXIT.USAGE);
+    const sizes = flags.size ? flags.size.split(':').map((t) => parseSize(t, '--size')) : [];
+    const area = (text: string | undefined, what: string, max: bigint): bigint | undefined =>
+      text === undefined ? undefined : checkSize(parseSize(text, what), what, text, { max, align: VOLUME_ALIGN });
+
+    const given: GivenParams = flags.params ? loadParamsFile(flags.params) : { pfs: new Map() };
+    given.volFsid = uuidFlag(flags.fsid, '--fsid') ?? given.volFsid;
+    given.supClid = uuidFlag(flags['sup-clid'], '--sup-clid') ?? given.supClid;
+    given.supFsid = uuidFlag(flags['sup-fsid'], '--sup-fsid') ?? given.supFsid;
+    given.pfs ??= new Map();
+    for (const [flag, key] of [['pfs-clid', 'clid'], ['pfs-fsid', 'fsid']] as const) {
+      for (const item of flags[flag] ?? []) {
+        const m = /^([^=]+)=(.+)$/.exec(item);
+        if (!m) throw new H2Error(`--${flag}: '${item}' is not LABEL=UUID`, EXIT.USAGE);
+        given.pfs.set(m[1], { ...given.pfs.get(m[1]), [key]: uuidFlag(m[2], `--${flag}`) });
+      }
+    }
+    if (flags.time) given.time = timeFlag(flags.time);
+
+    const result = runMkfs({
+      devices,
+      sizes,
+      version: flags['fs-version'],
+      labels: flags.label ?? [],
+      bootSize: area(flags['boot-size'], '--boot-size', BOOT_MAX_BYTES),
+      auxSize: area(flags['aux-size'], '--aux-size', AUX_MAX_BYTES),
+      params: given,
+      force: flags.force,
+      dryRun: flags['dry-run'],
+    });
+    if (flags.json) this.emitJson('mkfs', mkfsJson(result));
+    else if (!flags.quiet) {
+      let text = renderMkfsSummary(result);
+      if (result.dryRun) text = `dry run: nothing was written\n${text}`;
+      for (const f of result.found) text += `${result.dryRun ? 'would overwrite' : 'overwrote'}: ${f.what} on ${f.path}\n`;
+      this.emit(Buffer.from(text, 'utf8'));
+    }
+  }
+}

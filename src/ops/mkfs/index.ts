@@ -1,0 +1,174 @@
+/**
+ * mkfs: format image files or block devices as a new HAMMER2 filesystem, as newfs_hammer2
+ * does, byte for byte given the same generated values.
+ */
+import * as fs from 'node:fs';
+import { uuidToString } from '../../format';
+import { EXIT, H2Error, ReadOnlyDevice, WritableDevice } from '../../engine';
+import { sizeToStr } from '../common/cfmt';
+import { buildFilesystem } from './build';
+import { Found, detectExisting } from './detect';
+import { Layout, planLayout } from './layout';
+import { GivenParams, MkfsParams, resolveParams } from './params';
+import { TargetDevice, WriteStats, writeFilesystem } from './write';
+
+export * from './layout';
+export * from './params';
+export * from './sizes';
+export * from './detect';
+export { buildFilesystem } from './build';
+
+export interface MkfsOptions {
+  devices: string[];
+  /** -s: one size for all, or one per volume; also the size of image files to create */
+  sizes: bigint[];
+  version: number;
+  labels: string[];
+  bootSize?: bigint;
+  auxSize?: bigint;
+  params: GivenParams;
+  force: boolean;
+  dryRun: boolean;
+}
+
+export interface MkfsResult {
+  layout: Layout;
+  params: MkfsParams;
+  dryRun: boolean;
+  /** filesystems found on the targets (overwritten with --force, or reported in a dry run) */
+  found: { path: string; what: string; offset: bigint }[];
+  created: string[];
+  stats: WriteStats;
+}
+
+/** The size a missing image file is created with, or null when it exists. */
+function createSizeFor(opts: MkfsOptions, i: number): bigint | null {
+  if (fs.existsSync(opts.devices[i])) return null;
+  if (opts.sizes.length === 0) {
+    throw new H2Error(`${opts.devices[i]}: no such file; give --size to create an image`, EXIT.CANNOT_OPEN);
+  }
+  if (opts.sizes.length === opts.devices.length) return opts.sizes[i];
+  if (opts.devices.length === 1) return opts.sizes[0];
+  throw new H2Error(`${opts.devices[i]}: no such file; give one --size per volume to create images`, EXIT.USAGE);
+}
+
+function sizeOf(path: string): bigint {
+  const dev = ReadOnlyDevice.open(path);
+  try {
+    return dev.size;
+  } finally {
+    dev.close();
+  }
+}
+
+function refuse(found: MkfsResult['found']): H2Error {
+  const list = found.map((f) => `${f.what} on ${f.path} at 0x${f.offset.toString(16)}`).join('; ');
+  return new H2Error(`refusing to overwrite existing data (${list}); use --force to format anyway`, EXIT.REFUSED);
+}
+
+function layoutInput(opts: MkfsOptions, sizes: bigint[]) {
+  return {
+    devices: opts.devices.map((path, i) => ({ path, size: sizes[i] })),
+    sizes: opts.sizes,
+    version: opts.version,
+    labels: opts.labels,
+    bootSize: opts.bootSize,
+    auxSize: opts.auxSize,
+  };
+}
+
+export function runMkfs(opts: MkfsOptions): MkfsResult {
+  const createSizes = opts.devices.map((_, i) => createSizeFor(opts, i));
+
+  if (opts.dryRun) {
+    // Nothing is opened for writing: sizes come from stat or a read-only open.
+    const sizes = opts.devices.map((p, i) => createSizes[i] ?? sizeOf(p));
+    const layout = planLayout(layoutInput(opts, sizes));
+    const found: MkfsResult['found'] = [];
+    opts.devices.forEach((p, i) => {
+      if (createSizes[i] !== null) return;
+      const dev = ReadOnlyDevice.open(p);
+      try {
+        for (const f of detectExisting(dev)) found.push({ path: p, ...f });
+      } finally {
+        dev.close();
+      }
+    });
+    return { layout, params: resolveParams(opts.params, layout.labels), dryRun: true, found, created: [], stats: { bytesWritten: 0, writes: 0 } };
+  }
+
+  const devs: (WritableDevice & TargetDevice)[] = [];
+  try {
+    opts.devices.forEach((p, i) => {
+      const createSize = createSizes[i] ?? undefined;
+      const dev = WritableDevice.open(p, { createSize, purpose: 'mkfs' });
+      devs.push(dev);
+      // An existing image smaller than the size asked for grows (as holes).
+      const want = opts.sizes.length === opts.devices.length ? opts.sizes[i] : opts.devices.length === 1 ? opts.sizes[0] : undefined;
+      if (!dev.isBlockDevice && want !== undefined && dev.size < want) dev.truncate(want);
+    });
+    const found: MkfsResult['found'] = [];
+    devs.forEach((d) => {
+      if (d.created) return;
+      for (const f of detectExisting(d) as Found[]) found.push({ path: d.path, ...f });
+    });
+    if (found.length > 0 && !opts.force) throw refuse(found);
+    const layout = planLayout(layoutInput(opts, devs.map((d) => d.size)));
+    const params = resolveParams(opts.params, layout.labels);
+    const image = buildFilesystem(layout, params);
+    const stats = writeFilesystem(layout, image, devs);
+    return { layout, params, dryRun: false, found, created: devs.filter((d) => d.created).map((d) => d.path), stats };
+  } finally {
+    for (const d of devs) d.close();
+  }
+}
+
+const RULE = '---------------------------------------------';
+
+/** The summary, in newfs_hammer2's words. */
+export function renderMkfsSummary(r: MkfsResult): string {
+  const { layout: l, params: p } = r;
+  const bytes = (v: bigint): string => `${sizeToStr(v)} (${v} bytes)`;
+  let s = '';
+  for (const v of l.volumes) s += `Volume ${v.path.padEnd(15)} size ${sizeToStr(v.size)}\n`;
+  s += `${RULE}\n`;
+  s += `version:          ${l.version}\n`;
+  s += `total-size:       ${bytes(l.totalSize)}\n`;
+  s += `boot-area-size:   ${bytes(l.bootSize)}\n`;
+  s += `aux-area-size:    ${bytes(l.auxSize)}\n`;
+  s += `topo-reserved:    ${bytes(l.reservedSize)}\n`;
+  s += `free-size:        ${bytes(l.freeSize)}\n`;
+  s += `vol-fsid:         ${uuidToString(p.volFsid)}\n`;
+  s += `sup-clid:         ${uuidToString(p.supClid)}\n`;
+  s += `sup-fsid:         ${uuidToString(p.supFsid)}\n`;
+  for (const label of l.labels) {
+    const ids = p.pfs.get(label)!;
+    s += `PFS "${label}"\n    clid ${uuidToString(ids.clid)}\n    fsid ${uuidToString(ids.fsid)}\n`;
+  }
+  return s;
+}
+
+export function mkfsJson(r: MkfsResult): Record<string, unknown> {
+  const { layout: l, params: p } = r;
+  return {
+    dry_run: r.dryRun,
+    version: l.version,
+    volumes: l.volumes.map((v) => ({ id: v.id, path: v.path, offset: v.offset, size: v.size, header_copies: v.headerCopies })),
+    total_size: l.totalSize,
+    boot_area: { offset: l.bootBase, size: l.bootSize },
+    aux_area: { offset: l.auxBase, size: l.auxSize },
+    topo_reserved: l.reservedSize,
+    free_size: l.freeSize,
+    allocator_beg: l.allocBase,
+    vol_fsid: uuidToString(p.volFsid),
+    sup_clid: uuidToString(p.supClid),
+    sup_fsid: uuidToString(p.supFsid),
+    pfs: l.labels.map((label) => ({ label, clid: uuidToString(p.pfs.get(label)!.clid), fsid: uuidToString(p.pfs.get(label)!.fsid) })),
+    time_usec: p.time,
+    atime_usec: p.atime,
+    existing: r.found,
+    created: r.created,
+    bytes_written: r.stats.bytesWritten,
+  };
+}
+

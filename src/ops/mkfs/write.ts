@@ -1,0 +1,69 @@
+/**
+ * Putting a new filesystem on its devices. On image files nothing is written into holes: a
+ * file this run created is all holes already, and on an existing file a region is zeroed only
+ * where it holds non-zero bytes. On block devices the regions a stale filesystem could leave
+ * behind are written with zeros: every zone's reserved segment (header copy and freemap
+ * rotation sets), the boot and aux areas, and the last block.
+ */
+import { PBUFSIZE, ZONE_BYTES, ZONE_SEG, isAllZero } from '../../format';
+import { WritableSource } from '../../engine';
+import { Layout } from './layout';
+import { NewFilesystem } from './build';
+
+export interface TargetDevice extends WritableSource {
+  /** a file this run created: known to be all holes */
+  readonly created: boolean;
+}
+
+const CHUNK = 1 << 20;
+const ZEROS = new Uint8Array(CHUNK);
+
+export interface WriteStats {
+  bytesWritten: number;
+  writes: number;
+}
+
+function zeroRange(dev: TargetDevice, off: bigint, len: bigint, stats: WriteStats): void {
+  if (dev.created) return;
+  const end = off + len;
+  for (let at = off; at < end; at += BigInt(CHUNK)) {
+    const n = Number(end - at < BigInt(CHUNK) ? end - at : BigInt(CHUNK));
+    // Image files keep their holes: only non-zero stretches are overwritten.
+    if (!dev.isBlockDevice && isAllZero(dev.read(at, n))) continue;
+    dev.write(at, ZEROS.subarray(0, n));
+    stats.bytesWritten += n;
+    stats.writes++;
+  }
+}
+
+function put(dev: TargetDevice, off: bigint, bytes: Uint8Array, stats: WriteStats): void {
+  dev.write(off, bytes);
+  stats.bytesWritten += bytes.length;
+  stats.writes++;
+}
+
+export function writeFilesystem(layout: Layout, fs: NewFilesystem, devs: TargetDevice[]): WriteStats {
+  const stats: WriteStats = { bytesWritten: 0, writes: 0 };
+  layout.volumes.forEach((vol, i) => {
+    const dev = devs[i];
+    const pbuf = BigInt(PBUFSIZE);
+    zeroRange(dev, vol.size - pbuf, pbuf, stats);
+    if (vol.id === 0) {
+      zeroRange(dev, 0n, ZONE_SEG, stats);
+      zeroRange(dev, layout.bootBase, layout.allocBase - layout.bootBase, stats);
+    }
+    if (dev.isBlockDevice) {
+      for (let z = vol.id === 0 ? ZONE_BYTES : 0n; z < vol.size; z += ZONE_BYTES) {
+        zeroRange(dev, z, ZONE_SEG < vol.size - z ? ZONE_SEG : vol.size - z, stats);
+      }
+    }
+  });
+  put(devs[0], fs.inodeBlock.offset, fs.inodeBlock.bytes, stats);
+  // Headers last, after the blocks they point to are on the media.
+  for (const d of devs) d.fsync();
+  for (const h of fs.headers) {
+    for (const at of h.copies) put(devs[h.volume], at, h.bytes, stats);
+  }
+  for (const d of devs) d.fsync();
+  return stats;
+}
