@@ -22,6 +22,19 @@ export interface BlockSource extends DeviceInfo {
   close(): void;
 }
 
+/** Observers of every device open, read-only or writable (tests use it to prove dry runs write nothing). */
+type OpenListener = (path: string, writable: boolean) => void;
+const openListeners = new Set<OpenListener>();
+
+export function onDeviceOpen(fn: OpenListener): () => void {
+  openListeners.add(fn);
+  return () => openListeners.delete(fn);
+}
+
+export function notifyDeviceOpen(path: string, writable: boolean): void {
+  for (const fn of openListeners) fn(path, writable);
+}
+
 export function describeOpenError(path: string, e: unknown): CannotOpenError {
   return new CannotOpenError(`${path}: cannot open: ${errnoMessage(e)}`);
 }
@@ -84,7 +97,8 @@ function probeSize(fd: number): bigint {
 
 /** Positioned read of exactly what the device holds, retrying short reads until EOF. */
 export function preadFully(fd: number, path: string, off: bigint, len: number): Buffer {
-  const buf = Buffer.alloc(len);
+  // Every byte returned is read from the device, so the buffer need not be zeroed first.
+  const buf = Buffer.allocUnsafe(len);
   let done = 0;
   while (done < len) {
     let n: number;
@@ -120,6 +134,7 @@ export class ReadOnlyDevice implements BlockSource {
     } catch (e) {
       throw describeOpenError(path, e);
     }
+    notifyDeviceOpen(path, false);
     const isBlock = st.isBlockDevice() || st.isCharacterDevice();
     const size = isBlock ? blockDeviceSize(fd, st) : BigInt(st.size);
     return new ReadOnlyDevice(path, fd, size, isBlock);

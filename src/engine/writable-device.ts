@@ -7,7 +7,7 @@
  * and every target is locked against a second h2kit process (see target-lock.ts).
  */
 import * as fs from 'node:fs';
-import { BlockSource, blockDeviceSize, describeOpenError, preadFully, statTarget } from './device';
+import { BlockSource, blockDeviceSize, describeOpenError, notifyDeviceOpen, preadFully, statTarget } from './device';
 import { CannotOpenError, H2Error, MediaError, errnoMessage } from './errors';
 import { TargetLock } from './target-lock';
 import { mountPointOf } from './mounts';
@@ -41,6 +41,7 @@ export class WritableDevice implements WritableSource {
 
   static open(path: string, opts: WritableOpenOptions): WritableDevice {
     let created = false;
+    notifyDeviceOpen(path, true);
     if (!fs.existsSync(path) && opts.createSize !== undefined) {
       try {
         const fd = fs.openSync(path, fs.constants.O_RDWR | fs.constants.O_CREAT | fs.constants.O_EXCL, 0o644);

@@ -77,13 +77,32 @@ function layoutInput(opts: MkfsOptions, sizes: bigint[]) {
   };
 }
 
+/** The size each volume will have: a file to create, an image to grow, or the device as it is. */
+function intendedSizes(opts: MkfsOptions, createSizes: (bigint | null)[]): bigint[] {
+  return opts.devices.map((p, i) => {
+    if (createSizes[i] !== null) return createSizes[i]!;
+    const current = sizeOf(p);
+    const want = growSizeFor(opts, i);
+    return !isBlockDevice(p) && want !== undefined && current < want ? want : current;
+  });
+}
+
+function growSizeFor(opts: MkfsOptions, i: number): bigint | undefined {
+  if (opts.sizes.length === opts.devices.length) return opts.sizes[i];
+  return opts.devices.length === 1 ? opts.sizes[0] : undefined;
+}
+
+function isBlockDevice(p: string): boolean {
+  const st = fs.statSync(p);
+  return st.isBlockDevice() || st.isCharacterDevice();
+}
+
 export function runMkfs(opts: MkfsOptions): MkfsResult {
   const createSizes = opts.devices.map((_, i) => createSizeFor(opts, i));
+  // Every rule is checked before anything is created or opened for writing.
+  const planned = planLayout(layoutInput(opts, intendedSizes(opts, createSizes)));
 
   if (opts.dryRun) {
-    // Nothing is opened for writing: sizes come from stat or a read-only open.
-    const sizes = opts.devices.map((p, i) => createSizes[i] ?? sizeOf(p));
-    const layout = planLayout(layoutInput(opts, sizes));
     const found: MkfsResult['found'] = [];
     opts.devices.forEach((p, i) => {
       if (createSizes[i] !== null) return;
@@ -94,18 +113,13 @@ export function runMkfs(opts: MkfsOptions): MkfsResult {
         dev.close();
       }
     });
-    return { layout, params: resolveParams(opts.params, layout.labels), dryRun: true, found, created: [], stats: { bytesWritten: 0, writes: 0 } };
+    return { layout: planned, params: resolveParams(opts.params, planned.labels), dryRun: true, found, created: [], stats: { bytesWritten: 0, writes: 0 } };
   }
 
   const devs: (WritableDevice & TargetDevice)[] = [];
   try {
     opts.devices.forEach((p, i) => {
-      const createSize = createSizes[i] ?? undefined;
-      const dev = WritableDevice.open(p, { createSize, purpose: 'mkfs' });
-      devs.push(dev);
-      // An existing image smaller than the size asked for grows (as holes).
-      const want = opts.sizes.length === opts.devices.length ? opts.sizes[i] : opts.devices.length === 1 ? opts.sizes[0] : undefined;
-      if (!dev.isBlockDevice && want !== undefined && dev.size < want) dev.truncate(want);
+      devs.push(WritableDevice.open(p, { createSize: createSizes[i] ?? undefined, purpose: 'mkfs' }));
     });
     const found: MkfsResult['found'] = [];
     devs.forEach((d) => {
@@ -113,6 +127,11 @@ export function runMkfs(opts: MkfsOptions): MkfsResult {
       for (const f of detectExisting(d) as Found[]) found.push({ path: d.path, ...f });
     });
     if (found.length > 0 && !opts.force) throw refuse(found);
+    devs.forEach((d, i) => {
+      // An existing image smaller than the size asked for grows (as holes).
+      const want = growSizeFor(opts, i);
+      if (!d.isBlockDevice && want !== undefined && d.size < want) d.truncate(want);
+    });
     const layout = planLayout(layoutInput(opts, devs.map((d) => d.size)));
     const params = resolveParams(opts.params, layout.labels);
     const image = buildFilesystem(layout, params);

@@ -5,7 +5,7 @@
  * behind are written with zeros: every zone's reserved segment (header copy and freemap
  * rotation sets), the boot and aux areas, and the last block.
  */
-import { PBUFSIZE, ZONE_BYTES, ZONE_SEG, isAllZero } from '../../format';
+import { PBUFSIZE, ZONE_BYTES, ZONE_SEG } from '../../format';
 import { WritableSource } from '../../engine';
 import { Layout } from './layout';
 import { NewFilesystem } from './build';
@@ -16,7 +16,7 @@ export interface TargetDevice extends WritableSource {
 }
 
 const CHUNK = 1 << 20;
-const ZEROS = new Uint8Array(CHUNK);
+const ZEROS = Buffer.alloc(CHUNK);
 
 export interface WriteStats {
   bytesWritten: number;
@@ -29,7 +29,7 @@ function zeroRange(dev: TargetDevice, off: bigint, len: bigint, stats: WriteStat
   for (let at = off; at < end; at += BigInt(CHUNK)) {
     const n = Number(end - at < BigInt(CHUNK) ? end - at : BigInt(CHUNK));
     // Image files keep their holes: only non-zero stretches are overwritten.
-    if (!dev.isBlockDevice && isAllZero(dev.read(at, n))) continue;
+    if (!dev.isBlockDevice && dev.read(at, n).equals(ZEROS.subarray(0, n))) continue;
     dev.write(at, ZEROS.subarray(0, n));
     stats.bytesWritten += n;
     stats.writes++;
