@@ -11,3 +11,6 @@ export * from './guard';
 export * from './writable-device';
 export * from './target-lock';
 export * from './mounts';
+export * from './freemap';
+export * from './write-session';
+export * from './verify';
