@@ -10,8 +10,9 @@
  *   2. fsync;
  *   3. the freed blocks are released, the freemap is flushed to its next rotation slots and
  *      freemap_tid is set;
- *   4. the header goes to the next copy in rotation (copies past the volume end are skipped),
- *      its CRCs computed in the kernel's order;
+ *   4. fsync again, as the kernel flushes the device before the header; then the header goes
+ *      to the next copy in rotation (copies past the volume end are skipped), its CRCs
+ *      computed in the kernel's order;
  *   5. fsync.
  * A run that ends without commit() leaves the previous state intact: nothing it wrote is
  * referenced by any header.
@@ -24,6 +25,8 @@ import {
   Blockref,
   FREEMAP_BLOCK_SIZE,
   INODE_U_OFF,
+  NUM_VOLHDRS,
+  SEGSIZE,
   OFF_MASK,
   VOLUME_BYTES,
   VolumeHeader,
@@ -214,10 +217,11 @@ export class WriteSession {
     h.freemapTid = tid;
     h.mirrorTid = tid;
     h.allocatorFree = this.base.allocatorFree + this.freemap.freeDelta;
+    // The header must not reach the media before the blocks it points to, freemap included
+    // (the kernel flushes the device before it writes the header).
+    this.fsyncAll();
     // 4. the next header copy in rotation
-    const copies = this.vols.root.selection.copies.filter((c) => c.status !== 'beyond-device' && c.status !== 'short');
-    const current = this.vols.root.selection.best;
-    const next = copies.length ? copies[(copies.findIndex((c) => c.index === current) + 1) % copies.length].index : 0;
+    const next = nextHeaderCopy(this.vols.root.selection.best, h.voluSize);
     const bytes = sealVolumeHeader(h);
     this.writeAt(BigInt(next) * ZONE_BYTES, bytes.subarray(0, VOLUME_BYTES));
     // 5.
@@ -257,4 +261,15 @@ export class WriteSession {
   close(): void {
     this.vols.close();
   }
+}
+
+/**
+ * The header copy a commit writes: the one after the copy in use, wrapping to 0 past the
+ * fourth or when the copy's 4 MiB segment would not fit in the volume (as the kernel rotates).
+ */
+export function nextHeaderCopy(current: number, voluSize: bigint): number {
+  let j = current + 1;
+  if (j < 0 || j >= NUM_VOLHDRS) j = 0;
+  if (BigInt(j) * ZONE_BYTES + SEGSIZE > voluSize) j = 0;
+  return j;
 }

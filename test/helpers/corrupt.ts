@@ -14,13 +14,14 @@ import {
   sealVolumeHeader,
   setCheck,
 } from '../../src/format';
-import { BlockSource, ChainReader, ReadOnlyDevice, Visit, VolumeSet, blockrefLocation, headerRootBref, walkTree } from '../../src/engine';
+import { BlockSource, ChainReader, ReadOnlyDevice, Visit, VolumeSet, WritableSource, blockrefLocation, headerRootBref, walkTree } from '../../src/engine';
 
-/** A device whose reads see `patches` laid over the base image. */
-export class OverlayDevice implements BlockSource {
-  readonly patches = new Map<bigint, number>();
+/** A device whose reads see the writes made to it laid over a read-only base image. */
+export class OverlayDevice implements WritableSource {
+  /** writes in order; later ones win where they overlap */
+  readonly patches: { off: bigint; bytes: Uint8Array }[] = [];
 
-  constructor(private readonly base: BlockSource) {}
+  constructor(protected readonly base: BlockSource) {}
 
   get path(): string {
     return this.base.path;
@@ -34,14 +35,23 @@ export class OverlayDevice implements BlockSource {
 
   read(off: bigint, len: number): Buffer {
     const buf = this.base.read(off, len);
-    if (this.patches.size === 0) return buf;
     const end = off + BigInt(buf.length);
-    for (const [at, v] of this.patches) if (at >= off && at < end) buf[Number(at - off)] = v;
+    for (const p of this.patches) {
+      const pEnd = p.off + BigInt(p.bytes.length);
+      if (pEnd <= off || p.off >= end) continue;
+      const from = p.off > off ? p.off : off;
+      const to = pEnd < end ? pEnd : end;
+      buf.set(p.bytes.subarray(Number(from - p.off), Number(to - p.off)), Number(from - off));
+    }
     return buf;
   }
 
   write(off: bigint, bytes: Uint8Array): void {
-    bytes.forEach((b, i) => this.patches.set(off + BigInt(i), b));
+    this.patches.push({ off, bytes: bytes.slice() });
+  }
+
+  fsync(): void {
+    // nothing reaches the base image
   }
 
   close(): void {
