@@ -14,3 +14,5 @@ export * from './mounts';
 export * from './freemap';
 export * from './write-session';
 export * from './verify';
+export * from './block-table';
+export * from './chain-tree';

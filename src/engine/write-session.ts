@@ -18,13 +18,8 @@
  * referenced by any header.
  */
 import {
-  BLOCKREF_BYTES,
-  BREF_TYPE_FREEMAP,
-  BREF_TYPE_INODE,
   BREF_TYPE_VOLUME,
-  Blockref,
   FREEMAP_BLOCK_SIZE,
-  INODE_U_OFF,
   NUM_VOLHDRS,
   SEGSIZE,
   OFF_MASK,
@@ -32,30 +27,20 @@ import {
   VolumeHeader,
   ZONE_BYTES,
   brefBytes,
+  decodeInode,
   decodeVolumeHeader,
-  encodeBlockref,
+  encodeInode,
   initXxh64,
   sealVolumeHeader,
-  setCheck,
 } from '../format';
 import { ChainReader } from './chain';
+import { Chain, ChainTree } from './chain-tree';
 import { BlockSource } from './device';
 import { H2Error } from './errors';
 import { Freemap } from './freemap';
 import { Visit, headerRootBref, walkTree } from './walk';
 import { VolumeSet } from './volumes';
 import { WritableDevice, WritableSource } from './writable-device';
-
-/** A block changed in this run: its bytes now, and where its blockref sits above it. */
-interface Dirty {
-  /** the blockref as the parent holds it now (data_off of the committed copy) */
-  bref: Blockref;
-  bytes: Uint8Array;
-  parent: Dirty | null;
-  /** index in the parent's table (the header's super-root blockset when parent is null) */
-  slot: number;
-  children: Map<number, Dirty>;
-}
 
 export interface WriteOpenOptions {
   purpose: string;
@@ -75,8 +60,8 @@ export class WriteSession {
   readonly freemap: Freemap;
   /** the header this run started from */
   readonly base: VolumeHeader;
-  private readonly roots = new Map<number, Dirty>();
-  private readonly byOffset = new Map<bigint, Dirty>();
+  /** the topology as this run changes it */
+  readonly tree: ChainTree;
   private committed = false;
 
   private constructor(
@@ -86,6 +71,7 @@ export class WriteSession {
     this.chains = new ChainReader(vols);
     this.base = vols.header;
     this.freemap = Freemap.load(this.chains);
+    this.tree = new ChainTree(this.chains, this.base.srootBlockset);
   }
 
   static async open(spec: string, opts: WriteOpenOptions): Promise<WriteSession> {
@@ -121,55 +107,34 @@ export class WriteSession {
     dev.write(local, bytes);
   }
 
-  /**
-   * The current bytes of the block a walk visited (modified in this run or as on the media),
-   * for the caller to change and hand back to `modify`.
-   */
+  /** The chain of a block a walk of the committed tree visited (before any insert or delete). */
+  chainOf(v: Visit): Chain {
+    const steps: Visit[] = [];
+    for (let p: Visit | null = v; p && p.bref.type !== BREF_TYPE_VOLUME; p = p.parent) steps.unshift(p);
+    if (steps.length === 0 || steps[0].parent?.bref.type !== BREF_TYPE_VOLUME) {
+      throw new H2Error('only blocks of the volume topology can be changed here');
+    }
+    let c = this.tree.root;
+    for (const st of steps) c = this.tree.child(c, st.index);
+    return c;
+  }
+
+  /** The current bytes of an inode a walk visited, for the caller to change and hand to `modify`. */
   current(v: Visit): Uint8Array {
-    return (this.byOffset.get(v.bref.dataOff)?.bytes ?? v.data).slice();
+    const c = this.chainOf(v);
+    if (!c.inode) throw new H2Error('current: only inodes can be edited this way');
+    if (c.table) c.inode.blockset = c.table.map((s) => s.bref);
+    return encodeInode(c.inode);
   }
 
-  /** Replace the contents of the block `v` visited (same size); applied at the commit. */
+  /** Replace an inode's contents (its meta and name; its blockset stays the tree's). */
   modify(v: Visit, bytes: Uint8Array): void {
-    if (bytes.length !== brefBytes(v.bref)) throw new H2Error(`modify: ${bytes.length} bytes for a ${brefBytes(v.bref)}-byte block`);
-    this.dirtyFor(v).bytes = bytes.slice();
-  }
-
-  private dirtyFor(v: Visit): Dirty {
-    const known = this.byOffset.get(v.bref.dataOff);
-    if (known) return known;
-    const p = v.parent;
-    if (!p || p.bref.type === BREF_TYPE_FREEMAP) throw new H2Error('modify: only blocks of the volume topology can be changed here');
-    let d: Dirty;
-    if (p.bref.type === BREF_TYPE_VOLUME) {
-      d = { bref: v.bref, bytes: v.data.slice(), parent: null, slot: v.index, children: new Map() };
-      this.roots.set(v.index, d);
-    } else {
-      const parent = this.dirtyFor(p);
-      d = { bref: v.bref, bytes: v.data.slice(), parent, slot: v.index, children: new Map() };
-      parent.children.set(v.index, d);
-    }
-    this.byOffset.set(v.bref.dataOff, d);
-    return d;
-  }
-
-  /** Write a dirty subtree, children first; returns the blockref its parent must now hold. */
-  private flushDirty(d: Dirty, stats: { blocks: number }): Blockref {
-    for (const [slot, child] of d.children) {
-      const ref = this.flushDirty(child, stats);
-      const at = (d.bref.type === BREF_TYPE_INODE ? INODE_U_OFF : 0) + slot * BLOCKREF_BYTES;
-      encodeBlockref(ref, d.bytes, at);
-    }
-    const bytes = d.bytes.length;
-    const ref: Blockref = { ...d.bref, embed: d.bref.embed.slice(), check: d.bref.check.slice() };
-    ref.dataOff = this.freemap.allocate(ref.type, bytes, ref.key);
-    ref.mirrorTid = this.tid;
-    ref.modifyTid = this.tid;
-    setCheck(ref, d.bytes);
-    this.writeAt(ref.dataOff & OFF_MASK, d.bytes);
-    this.freemap.free(d.bref.dataOff);
-    stats.blocks++;
-    return ref;
+    const c = this.chainOf(v);
+    if (!c.inode) throw new H2Error('modify: only inodes can be edited this way');
+    const ino = decodeInode(bytes);
+    if (c.table) ino.blockset = c.table.map((s) => s.bref);
+    c.inode = ino;
+    this.tree.setDirty(c);
   }
 
   /** Walk the volume topology (as committed plus this run's changes once committed). */
@@ -203,7 +168,10 @@ export class WriteSession {
     const stats = { blocks: 0 };
 
     // 1. new blocks, bottom-up, each parent's blockref updated, up to the header
-    for (const [slot, d] of this.roots) h.srootBlockset[slot] = this.flushDirty(d, stats);
+    h.srootBlockset = this.tree.flush(tid, this.freemap, (off, bytes) => {
+      this.writeAt(off, bytes);
+      stats.blocks++;
+    });
     // 2.
     this.fsyncAll();
     // 3. release what the old tree held and the new one does not, then the freemap

@@ -24,6 +24,8 @@ export const LBUFSIZE = 1 << LBUFRADIX;
 
 /** Indirect blocks hold 4 KiB .. 64 KiB of blockrefs. */
 export const IND_BYTES_MIN = 4096;
+/** Nominal indirect block: 16 KiB, 128 blockrefs. */
+export const IND_BYTES_NOM = 16384;
 export const IND_BYTES_MAX = PBUFSIZE;
 
 /** A blockset (volume root, inode) holds 4 blockrefs. */
@@ -96,6 +98,8 @@ export const AUX_MAX_BYTES = 1024n * 1024n * 1024n;
 // ---- blockref -------------------------------------------------------------------------------
 
 export const BLOCKREF_BYTES = 128;
+/** leaf_count saturates here. */
+export const BLOCKREF_LEAF_MAX = 65535;
 /** data_off: the low 6 bits hold the size radix, the rest the byte offset. */
 export const OFF_MASK_RADIX = 0x3fn;
 export const OFF_MASK = ~OFF_MASK_RADIX & 0xffffffffffffffffn;
