@@ -270,12 +270,13 @@ export class ChainTree {
       if (bytes.length !== brefBytes(c.bref) && brefBytes(c.bref) !== 0) {
         throw new H2Error(`flush: ${bytes.length} bytes for a ${brefBytes(c.bref)}-byte block`);
       }
+      // A blockref without storage (an inline dirent) keeps its check area: it holds the name.
       if (bytes.length > 0) {
         ref.dataOff = freemap.allocate(ref.type, bytes.length, ref.key);
         write(ref.dataOff & OFF_MASK, bytes);
         if (!c.isNew) freemap.free(c.bref.dataOff);
+        setCheck(ref, bytes);
       }
-      setCheck(ref, bytes);
       ref.mirrorTid = tid;
       ref.modifyTid = tid;
       c.dirty = false;

@@ -16,3 +16,4 @@ export * from './write-session';
 export * from './verify';
 export * from './block-table';
 export * from './chain-tree';
+export * from './fs-write';

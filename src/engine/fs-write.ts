@@ -1,0 +1,312 @@
+/**
+ * Filesystem operations on a writing run: inodes, directory entries and file data, laid out
+ * as the kernel lays them out in the current format.
+ *
+ * - A new inode goes under its PFS root keyed by its inode number; its name field holds the
+ *   number in hex ("0x0000000000000400") and name_key the number, as the kernel writes them.
+ * - A directory entry is a DIRENT blockref under its directory, keyed by the directory hash of
+ *   its name (the next free key in the name's collision range); names of up to 64 bytes sit in
+ *   the blockref, longer ones in a 1 KiB block.
+ * - File data is cut into 64 KiB logical blocks (the last one smaller: the least power of two,
+ *   at least 1 KiB, that holds it) and written as hammer2_write_file_core does: all-zero
+ *   blocks become holes (autozero, or any compression when there is a check code); LZ4 and
+ *   zlib output is kept when it fits half the block, in a power-of-two block of 1..32 KiB.
+ *   Files of up to 512 bytes live in the inode (DIRECTDATA).
+ */
+import {
+  BREF_TYPE_DATA,
+  BREF_TYPE_DIRENT,
+  BREF_TYPE_INODE,
+  Blockref,
+  CHECK_NONE,
+  COMP_AUTOZERO,
+  COMP_LZ4,
+  COMP_NONE,
+  COMP_ZLIB,
+  DIRHASH_LOMASK,
+  EMBEDDED_BYTES,
+  INODE_BYTES,
+  INODE_START,
+  INODE_VERSION_ONE,
+  LZ4_PREFIX_BYTES,
+  OBJTYPE_DIRECTORY,
+  OPFLAG_DIRECTDATA,
+  PBUFRADIX,
+  PBUFSIZE,
+  RADIX_MIN,
+  SET_COUNT,
+  decAlgo,
+  decLevel,
+  decodeInode,
+  dirhash,
+  embedDirent,
+  emptyBlockref,
+  encCheck,
+  encComp,
+  lz4Compress,
+  makeDataOff,
+  setEmbedDirent,
+  zlibCompress,
+  isAllZero,
+} from '../format';
+import { Chain, ChainTree } from './chain-tree';
+import { H2Error, NotFoundError } from './errors';
+import { WriteSession } from './write-session';
+
+export interface NewInode {
+  type: number;
+  mode: number;
+  uid?: Uint8Array;
+  gid?: Uint8Array;
+  /** microseconds */
+  mtime: bigint;
+  ctime?: bigint;
+  atime?: bigint;
+  rmajor?: number;
+  rminor?: number;
+  uflags?: number;
+}
+
+const MAX_NAME_INLINE = 64;
+const DIRENT_BLOCK = 1024;
+
+function blockref(type: number, key: bigint, keybits: number, bytes: number, methods: number): Blockref {
+  const b = emptyBlockref();
+  b.type = type;
+  b.key = key;
+  b.keybits = keybits;
+  b.methods = methods;
+  b.dataOff = bytes ? makeDataOff(0n, Math.log2(bytes)) : 0n;
+  return b;
+}
+
+export class FsWriter {
+  private readonly tree: ChainTree;
+
+  constructor(private readonly s: WriteSession) {
+    this.tree = s.tree;
+  }
+
+  /** The super-root inode's chain. */
+  private superRoot(): Chain {
+    const root = this.tree.root;
+    const i = root.table!.findIndex((x) => x.bref.type === BREF_TYPE_INODE);
+    if (i < 0) throw new H2Error('the volume has no super-root');
+    return this.tree.child(root, i);
+  }
+
+  /** The root inode chain of the PFS named `name`. */
+  pfsRoot(name: string): Chain {
+    const sroot = this.superRoot();
+    const f = this.tree.lookup(sroot, dirhash(Buffer.from(name, 'utf8')), BREF_TYPE_INODE);
+    if (f.index < 0) throw new NotFoundError(`no PFS named '${name}'`);
+    return this.tree.child(f.parent, f.index);
+  }
+
+  /** The inode chain numbered `inum` in `pfs`. */
+  inodeChain(pfs: Chain, inum: bigint): Chain {
+    if (inum === 1n) return pfs;
+    const f = this.tree.lookup(pfs, inum, BREF_TYPE_INODE);
+    if (f.index < 0) throw new NotFoundError(`no inode 0x${inum.toString(16)}`);
+    return this.tree.child(f.parent, f.index);
+  }
+
+  /** Directory entry `name` of `dir`: its chain position and inode number. */
+  findEntry(dir: Chain, name: Uint8Array): { parent: Chain; index: number; inum: bigint; type: number } | null {
+    const hash = dirhash(name);
+    for (let key = hash; key <= (hash | DIRHASH_LOMASK); key++) {
+      const f = this.tree.lookup(dir, key, BREF_TYPE_DIRENT);
+      if (f.index < 0) return null;
+      const b = f.parent.table![f.index].bref;
+      const head = embedDirent(b);
+      if (Buffer.compare(Buffer.from(this.direntName(f.parent, f.index)), Buffer.from(name)) === 0) {
+        return { parent: f.parent, index: f.index, inum: head.inum, type: head.type };
+      }
+    }
+    return null;
+  }
+
+  private direntName(parent: Chain, index: number): Uint8Array {
+    const b = parent.table![index].bref;
+    const n = embedDirent(b).namlen;
+    if (n <= MAX_NAME_INLINE) return b.check.subarray(0, n);
+    const c = this.tree.child(parent, index);
+    return (c.bytes ?? this.s.chains.readVerified(b)).subarray(0, n);
+  }
+
+  /** Resolve a path from the PFS root; every component must be a directory until the last. */
+  resolve(pfs: Chain, path: string): Chain {
+    let cur = pfs;
+    for (const part of path.split('/').filter((p) => p && p !== '.')) {
+      const e = this.findEntry(cur, Buffer.from(part, 'utf8'));
+      if (!e) throw new NotFoundError(`${path}: no such file or directory`);
+      cur = this.inodeChain(pfs, e.inum);
+    }
+    return cur;
+  }
+
+  /** Allocate the next inode number of `pfs` (the PFS root's pfs_inum is the allocator). */
+  private nextInum(pfs: Chain): bigint {
+    const m = pfs.inode!.meta;
+    let inum = m.pfsInum + 1n;
+    if (inum < INODE_START) inum = INODE_START;
+    m.pfsInum = inum;
+    this.tree.setDirty(pfs);
+    return inum;
+  }
+
+  /** Create an inode in `dir` named `name`; returns its chain. */
+  create(pfs: Chain, dir: Chain, name: Uint8Array, spec: NewInode): Chain {
+    if (dir.inode!.meta.type !== OBJTYPE_DIRECTORY) throw new H2Error('create: the parent is not a directory');
+    if (name.length === 0 || name.length > 255) throw new H2Error(`create: a name of ${name.length} bytes`);
+    if (this.findEntry(dir, name)) throw new H2Error(`create: '${Buffer.from(name).toString()}' exists`);
+    const inum = this.nextInum(pfs);
+    const d = dir.inode!.meta;
+    const ino = decodeInode(new Uint8Array(INODE_BYTES));
+    const m = ino.meta;
+    const label = Buffer.from(`0x${inum.toString(16).padStart(16, '0')}`);
+    ino.filenameRaw.set(label);
+    m.nameLen = label.length;
+    m.nameKey = inum;
+    m.version = INODE_VERSION_ONE;
+    m.type = spec.type;
+    m.mode = spec.mode;
+    m.inum = inum;
+    m.iparent = d.inum;
+    m.nlinks = 1n;
+    m.mtime = spec.mtime;
+    m.ctime = spec.ctime ?? spec.mtime;
+    m.atime = spec.atime ?? 0n;
+    m.uflags = spec.uflags ?? 0;
+    m.rmajor = spec.rmajor ?? 0;
+    m.rminor = spec.rminor ?? 0;
+    if (spec.uid) m.uid = spec.uid;
+    if (spec.gid) m.gid = spec.gid;
+    m.compAlgo = d.compAlgo;
+    m.checkAlgo = d.checkAlgo;
+    ino.blockset = Array.from({ length: SET_COUNT }, () => emptyBlockref());
+    const methods = encCheck(decAlgo(m.checkAlgo)) | encComp(decAlgo(m.compAlgo));
+    const chain = new Chain(blockref(BREF_TYPE_INODE, inum, 0, INODE_BYTES, methods), null, true);
+    chain.inode = ino;
+    chain.table = ino.blockset.map((b) => ({ bref: b, chain: null }));
+    this.tree.insert(pfs, chain.bref, chain);
+    this.link(dir, name, inum, spec.type);
+    return chain;
+  }
+
+  /** Add a directory entry `name` → `inum` to `dir` at the first free key of its hash range. */
+  link(dir: Chain, name: Uint8Array, inum: bigint, type: number): void {
+    const hash = dirhash(name);
+    let key = hash;
+    while (this.tree.lookup(dir, key, BREF_TYPE_DIRENT).index >= 0) {
+      if ((key & DIRHASH_LOMASK) === DIRHASH_LOMASK) throw new H2Error('link: the name hash collision range is full');
+      key++;
+    }
+    const meta = dir.inode!.meta;
+    const inline = name.length <= MAX_NAME_INLINE;
+    const b = blockref(BREF_TYPE_DIRENT, key, 0, inline ? 0 : DIRENT_BLOCK, encCheck(decAlgo(meta.checkAlgo)) | encComp(COMP_NONE));
+    setEmbedDirent(b, { inum, namlen: name.length, type });
+    const chain = new Chain(b, null, true);
+    if (inline) {
+      b.check.fill(0);
+      b.check.set(name, 0);
+      chain.bytes = new Uint8Array(0);
+    } else {
+      chain.bytes = new Uint8Array(DIRENT_BLOCK);
+      chain.bytes.set(name);
+    }
+    this.tree.insert(dir, b, chain);
+  }
+
+  /** Write a whole file's contents (replacing nothing: the inode is new and empty). */
+  writeContents(file: Chain, data: Uint8Array): void {
+    const ino = file.inode!;
+    const m = ino.meta;
+    m.size = BigInt(data.length);
+    this.tree.setDirty(file);
+    if (data.length <= EMBEDDED_BYTES) {
+      m.opFlags |= OPFLAG_DIRECTDATA;
+      ino.u.fill(0);
+      ino.u.set(data);
+      file.table = null;
+      ino.blockset = null;
+      return;
+    }
+    const comp = decAlgo(m.compAlgo);
+    const check = decAlgo(m.checkAlgo);
+    let heuristic = 0;
+    for (let lbase = 0; lbase < data.length; lbase += PBUFSIZE) {
+      const eof = data.length - lbase;
+      let pblk = PBUFSIZE;
+      if (eof < PBUFSIZE) {
+        pblk = PBUFSIZE;
+        while (pblk >= eof && pblk >= 1 << RADIX_MIN) pblk >>= 1;
+        pblk <<= 1;
+      }
+      const block = new Uint8Array(pblk);
+      block.set(data.subarray(lbase, Math.min(data.length, lbase + pblk)));
+      let phys: Uint8Array = block;
+      let physComp = COMP_NONE;
+      if (comp === COMP_AUTOZERO || ((comp === COMP_LZ4 || comp === COMP_ZLIB) && check !== CHECK_NONE)) {
+        if (isAllZero(block)) continue; // a hole
+      }
+      if ((comp === COMP_LZ4 || comp === COMP_ZLIB) && (heuristic < 8 || (heuristic & 7) === 0)) {
+        const packed =
+          comp === COMP_LZ4
+            ? lz4Compress(block, pblk / 2 - 8 + LZ4_PREFIX_BYTES)
+            : zlibCompress(block, zlibLevel(m.compAlgo), pblk / 2);
+        if (packed) {
+          heuristic = 0;
+          let size = 1024;
+          while (size < packed.length) size <<= 1;
+          phys = new Uint8Array(size);
+          phys.set(packed);
+          physComp = comp;
+        } else if (++heuristic > 128) heuristic = 8;
+      }
+      const b = blockref(BREF_TYPE_DATA, BigInt(lbase), PBUFRADIX, phys.length, encCheck(check) | encComp(physComp));
+      const chain = new Chain(b, null, true);
+      chain.bytes = phys;
+      this.tree.insert(file, b, chain);
+    }
+  }
+
+  /** Remove the entry `name` from `dir`; the inode goes when its last name does. */
+  unlink(pfs: Chain, dir: Chain, name: Uint8Array): void {
+    const e = this.findEntry(dir, name);
+    if (!e) throw new NotFoundError(`unlink: no entry '${Buffer.from(name).toString()}'`);
+    const target = this.inodeChain(pfs, e.inum);
+    if (target.inode!.meta.type === OBJTYPE_DIRECTORY && target.table?.some((s) => s.bref.type !== 0)) {
+      throw new H2Error(`unlink: directory '${Buffer.from(name).toString()}' is not empty`);
+    }
+    this.tree.remove(e.parent, e.index, this.s.freemap);
+    const m = target.inode!.meta;
+    m.nlinks = m.nlinks > 0n ? m.nlinks - 1n : 0n;
+    if (m.nlinks === 0n || m.type === OBJTYPE_DIRECTORY) {
+      const f = this.tree.lookup(pfs, m.inum, BREF_TYPE_INODE);
+      this.tree.remove(f.parent, f.index, this.s.freemap);
+    } else {
+      this.tree.setDirty(target);
+    }
+  }
+
+  /** Move entry `name` of `from` to `to` as `newName`. */
+  rename(pfs: Chain, from: Chain, name: Uint8Array, to: Chain, newName: Uint8Array): void {
+    const e = this.findEntry(from, name);
+    if (!e) throw new NotFoundError(`rename: no entry '${Buffer.from(name).toString()}'`);
+    if (this.findEntry(to, newName)) throw new H2Error(`rename: '${Buffer.from(newName).toString()}' exists`);
+    this.tree.remove(e.parent, e.index, this.s.freemap);
+    this.link(to, newName, e.inum, e.type);
+    if (e.type === OBJTYPE_DIRECTORY) {
+      const moved = this.inodeChain(pfs, e.inum);
+      moved.inode!.meta.iparent = to.inode!.meta.inum;
+      this.tree.setDirty(moved);
+    }
+  }
+}
+
+function zlibLevel(algo: number): number {
+  const l = decLevel(algo);
+  return l === 0 ? 6 : Math.min(9, Math.max(6, l));
+}
+
