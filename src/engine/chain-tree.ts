@@ -43,6 +43,11 @@ export class Chain {
   inode: Inode | null = null;
   /** leaf chains created in this run (data, dirent name blocks): their physical bytes */
   bytes: Uint8Array | null = null;
+  /**
+   * A new leaf already written to its own new allocation (file data goes straight to free
+   * space, so a run's memory does not grow with the data it writes). Its blockref is final.
+   */
+  preWritten = false;
   dirty = false;
   /** false once the table (or inode) is in memory */
   private loaded = false;
@@ -125,6 +130,16 @@ export class ChainTree {
       return { parent, index: b.key === key && (type === undefined || b.type === type) ? i : -1 };
     }
     throw new H2Error('chain lookup: indirect blocks nested too deep');
+  }
+
+  /** Write a new leaf now, to a new allocation (see Chain.preWritten). */
+  writeLeafNow(c: Chain, freemap: Freemap, write: (off: bigint, bytes: Uint8Array) => void): void {
+    const bytes = c.bytes!;
+    c.bref.dataOff = freemap.allocate(c.bref.type, bytes.length, c.bref.key);
+    write(c.bref.dataOff & OFF_MASK, bytes);
+    setCheck(c.bref, bytes);
+    c.bytes = null;
+    c.preWritten = true;
   }
 
   child(parent: Chain, index: number): Chain {
@@ -210,7 +225,7 @@ export class ChainTree {
 
   private releaseSubtree(s: Slot<Chain>, freemap: Freemap): void {
     const c = s.chain;
-    if (!c || !c.isNew) freemap.free(s.bref.dataOff);
+    if (!c || !c.isNew || c.preWritten) freemap.free(s.bref.dataOff);
     if (s.bref.type === BREF_TYPE_INODE || s.bref.type === BREF_TYPE_INDIRECT) {
       const chain = c ?? new Chain(s.bref, null, false);
       this.load(chain);
@@ -250,6 +265,10 @@ export class ChainTree {
    */
   flush(tid: bigint, freemap: Freemap, write: (off: bigint, bytes: Uint8Array) => void): Blockref[] {
     const flushChain = (c: Chain): Blockref => {
+      if (c.preWritten) {
+        c.dirty = false;
+        return c.bref;
+      }
       if (c.table) {
         c.table.forEach((s, i) => {
           if (s.chain && s.chain.dirty) baseReplace(c.bref, c.table!, i, flushChain(s.chain));

@@ -16,6 +16,7 @@
 import {
   BREF_TYPE_DATA,
   BREF_TYPE_DIRENT,
+  BREF_TYPE_INDIRECT,
   BREF_TYPE_INODE,
   Blockref,
   CHECK_NONE,
@@ -50,6 +51,7 @@ import {
   isAllZero,
 } from '../format';
 import { Chain, ChainTree } from './chain-tree';
+import { keyEnd } from './block-table';
 import { H2Error, NotFoundError } from './errors';
 import { WriteSession } from './write-session';
 
@@ -232,6 +234,12 @@ export class FsWriter {
       ino.blockset = null;
       return;
     }
+    this.writeBlocks(file, 0n, data);
+  }
+
+  /** Write `data` as the file's blocks from `start` (64 KiB aligned), each the kernel's way. */
+  private writeBlocks(file: Chain, start: bigint, data: Uint8Array): void {
+    const m = file.inode!.meta;
     const comp = decAlgo(m.compAlgo);
     const check = decAlgo(m.checkAlgo);
     let heuristic = 0;
@@ -264,11 +272,77 @@ export class FsWriter {
           physComp = comp;
         } else if (++heuristic > 128) heuristic = 8;
       }
-      const b = blockref(BREF_TYPE_DATA, BigInt(lbase), PBUFRADIX, phys.length, encCheck(check) | encComp(physComp));
+      const b = blockref(BREF_TYPE_DATA, start + BigInt(lbase), PBUFRADIX, phys.length, encCheck(check) | encComp(physComp));
       const chain = new Chain(b, null, true);
       chain.bytes = phys;
-      this.tree.insert(file, b, chain);
+      this.s.writeLeaf(chain);
+      this.tree.insert(file, chain.bref, chain);
     }
+  }
+
+  /**
+   * Cut a file to `size` bytes (never longer): blocks past the end are released, the block
+   * holding the new end is rewritten with its tail zeroed, a small enough file moves back
+   * into its inode.
+   */
+  truncate(file: Chain, size: bigint): void {
+    const ino = file.inode!;
+    const m = ino.meta;
+    if (size >= m.size) return;
+    const keep = this.readRange(file, 0n, size <= BigInt(EMBEDDED_BYTES) ? size : 0n);
+    // release every data block at or past the block holding the new end
+    const lastBase = size & ~BigInt(PBUFSIZE - 1);
+    const tail = size > lastBase ? this.readRange(file, lastBase, size - lastBase) : new Uint8Array(0);
+    if (file.table) {
+      for (const key of this.dataKeys(file, lastBase)) {
+        const f = this.tree.lookup(file, key, BREF_TYPE_DATA);
+        if (f.index >= 0) this.tree.remove(f.parent, f.index, this.s.freemap);
+      }
+    }
+    m.size = lastBase;
+    this.tree.setDirty(file);
+    if (size <= BigInt(EMBEDDED_BYTES)) {
+      m.opFlags |= OPFLAG_DIRECTDATA;
+      ino.u.fill(0);
+      ino.u.set(keep);
+      ino.blockset = null;
+      file.table = null;
+      m.size = size;
+      return;
+    }
+    if (tail.length > 0) this.writeBlocks(file, lastBase, tail);
+    m.size = size;
+  }
+
+  /** Keys of the file's data blocks at or past `from`, through its indirect blocks. */
+  private dataKeys(c: Chain, from: bigint): bigint[] {
+    const out: bigint[] = [];
+    (c.table ?? []).forEach((s, i) => {
+      if (s.bref.type === BREF_TYPE_DATA && s.bref.key >= from) out.push(s.bref.key);
+      else if (s.bref.type === BREF_TYPE_INDIRECT && keyEnd(s.bref) >= from) out.push(...this.dataKeys(this.tree.child(c, i), from));
+    });
+    return out;
+  }
+
+  /** `len` bytes of the file at `off`, holes as zeros (from this run's chains or the media). */
+  private readRange(file: Chain, off: bigint, len: bigint): Uint8Array {
+    const out = new Uint8Array(Number(len));
+    if (len === 0n) return out;
+    const m = file.inode!.meta;
+    if (m.opFlags & OPFLAG_DIRECTDATA) {
+      out.set(file.inode!.u.subarray(Number(off), Number(off + len)));
+      return out;
+    }
+    for (let base = off & ~BigInt(PBUFSIZE - 1); base < off + len; base += BigInt(PBUFSIZE)) {
+      const f = this.tree.lookup(file, base, BREF_TYPE_DATA);
+      if (f.index < 0) continue;
+      const b = f.parent.table![f.index].bref;
+      const data = this.s.chains.readData(b);
+      const from = off > base ? off - base : 0n;
+      const to = off + len < base + BigInt(data.length) ? off + len - base : BigInt(data.length);
+      if (to > from) out.set(data.subarray(Number(from), Number(to)), Number(base + from - off));
+    }
+    return out;
   }
 
   /** Remove the entry `name` from `dir`; the inode goes when its last name does. */

@@ -102,6 +102,11 @@ export class WriteSession {
     return { dev: this.devs.get(v.path)!, local: off - v.offset };
   }
 
+  /** Put a new leaf block (file data) on the media now; see Chain.preWritten. */
+  writeLeaf(c: Chain): void {
+    this.tree.writeLeafNow(c, this.freemap, (off, bytes) => this.writeAt(off, bytes));
+  }
+
   private writeAt(off: bigint, bytes: Uint8Array): void {
     const { dev, local } = this.device(off);
     dev.write(local, bytes);

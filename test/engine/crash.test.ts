@@ -4,8 +4,9 @@
  * state or the new one. `npm test` runs 20 subsets per gap, `npm run test:long` 400.
  */
 import * as fs from 'node:fs';
-import { decodeInode, encodeInode, inodeNameBytes, BREF_TYPE_INODE, VOLUME_BYTES, ZONE_BYTES, decodeVolumeHeader, sealVolumeHeader } from '../../src/format';
-import { BlockSource, ChainReader, FsReader, ReadOnlyDevice, VolumeSet, WriteSession, verifyFilesystem } from '../../src/engine';
+import { createHash } from 'node:crypto';
+import { OBJTYPE_DIRECTORY, OBJTYPE_REGFILE, decodeInode, encodeInode, inodeNameBytes, BREF_TYPE_INODE, VOLUME_BYTES, ZONE_BYTES, decodeVolumeHeader, sealVolumeHeader } from '../../src/format';
+import { BlockSource, ChainReader, FsReader, FsWriter, InodeRef, ReadOnlyDevice, VolumeSet, WriteSession, verifyFilesystem } from '../../src/engine';
 import { freshImage, tempDir } from '../helpers/cli';
 import { RecordingDevice, crashImages } from '../helpers/crash';
 import { OverlayDevice } from '../helpers/corrupt';
@@ -14,6 +15,7 @@ const SUBSETS = process.env.H2KIT_LONG ? 400 : 20;
 
 interface State {
   modes: string;
+  content: string;
   mirrorTid: bigint;
   recoveryNeeded: boolean;
   clean: boolean;
@@ -24,19 +26,47 @@ function stateOf(path: string, dev: BlockSource): State {
   try {
     const chains = new ChainReader(vols);
     const r = verifyFilesystem(chains);
-    const modes = new FsReader(chains)
+    const fsr = new FsReader(chains);
+    const modes = fsr
       .listPfs()
       .map((p) => `${p.name}=${p.inode.meta.mode.toString(8)}`)
       .join(',');
+    const content = digestTree(fsr);
     // the state before recovery legitimately has holes; anything else must verify clean
     const clean = r.checkFailures.length === 0 && r.leaks.length === 0 && (r.recoveryNeeded || r.holes.length === 0);
-    return { modes, mirrorTid: vols.header.mirrorTid, recoveryNeeded: r.recoveryNeeded, clean };
+    return { modes, content, mirrorTid: vols.header.mirrorTid, recoveryNeeded: r.recoveryNeeded, clean };
   } finally {
     vols.close();
   }
 }
 
+/** Every name and file content of the DATA PFS, as one digest. */
+function digestTree(fsr: FsReader): string {
+  const h = createHash('sha256');
+  const pfs = fsr.findPfs('DATA');
+  const walk = (dir: InodeRef, path: string): void => {
+    for (const e of [...fsr.readdir(dir)].sort((a, b) => Buffer.compare(Buffer.from(a.name), Buffer.from(b.name)))) {
+      const ino = fsr.lookupInum(pfs, e.inum);
+      const p = `${path}/${Buffer.from(e.name).toString()}`;
+      h.update(`${p}:${ino.inode.meta.size}:${ino.inode.meta.mode}\n`);
+      if (ino.inode.meta.type === OBJTYPE_DIRECTORY) walk(ino, p);
+      else fsr.readFile(ino, (off, bytes) => h.update(`${off}`).update(bytes));
+    }
+  };
+  walk({ bref: pfs.bref, inode: pfs.inode }, '');
+  return h.digest('hex');
+}
+
 type Op = (s: WriteSession) => void;
+
+const T = 1700000000000000n;
+const file = (i: number, size: number): Buffer => Buffer.from(Array.from({ length: size }, (_, k) => (k * 31 + i * 7) & 0xff));
+const createFiles: Op = (s) => {
+  const w = new FsWriter(s);
+  const pfs = w.pfsRoot('DATA');
+  const dir = w.create(pfs, pfs, Buffer.from('d'), { type: OBJTYPE_DIRECTORY, mode: 0o755, mtime: T });
+  for (let i = 0; i < 40; i++) w.writeContents(w.create(pfs, dir, Buffer.from(`file-${i}`), { type: OBJTYPE_REGFILE, mode: 0o644, mtime: T }), file(i, (i % 4) * 20000 + 1));
+};
 
 const chmod = (name: string, mode: number): Op => (s) => {
   for (const v of s.walk()) {
@@ -91,6 +121,35 @@ test('a copy-on-write change survives a crash at any point (4 header copies)', a
 
 test('a copy-on-write change survives a crash at any point (one header copy)', async () => {
   const n = await sweep(freshImage('a', tempDir('crash-one')), chmod('LOCAL', 0o701));
+  expect(n).toBeGreaterThanOrEqual(4 + 3 * SUBSETS);
+});
+
+test('creating files survives a crash at any point', async () => {
+  const n = await sweep(freshImage('n10g', tempDir('crash-create')), createFiles);
+  expect(n).toBeGreaterThanOrEqual(4 + 3 * SUBSETS);
+});
+
+test('deleting files survives a crash at any point', async () => {
+  const img = freshImage('n10g', tempDir('crash-delete'));
+  const setup = await WriteSession.open(img, { purpose: 'setup' });
+  createFiles(setup);
+  setup.commit();
+  setup.close();
+  const n = await sweep(img, (s) => {
+    const w = new FsWriter(s);
+    const pfs = w.pfsRoot('DATA');
+    const dir = w.resolve(pfs, 'd');
+    for (let i = 0; i < 40; i += 2) w.unlink(pfs, dir, Buffer.from(`file-${i}`));
+  });
+  expect(n).toBeGreaterThanOrEqual(4 + 3 * SUBSETS);
+});
+
+test('writing a large file survives a crash at any point', async () => {
+  const n = await sweep(freshImage('n10g', tempDir('crash-large')), (s) => {
+    const w = new FsWriter(s);
+    const pfs = w.pfsRoot('DATA');
+    w.writeContents(w.create(pfs, pfs, Buffer.from('large'), { type: OBJTYPE_REGFILE, mode: 0o600, mtime: T }), file(3, 3 * 1024 * 1024 + 17));
+  });
   expect(n).toBeGreaterThanOrEqual(4 + 3 * SUBSETS);
 });
 

@@ -157,3 +157,73 @@ test('deleting every other file, renaming and a second commit keep the freemap e
     r.close();
   }
 });
+
+test('truncate cuts files at block edges, inside blocks and back into the inode', async () => {
+  const img = freshImage('n10g', tempDir('fsw-trunc'));
+  const data = contents(9, 5 * 65536 + 777, 'random');
+  const cuts: [string, number][] = [['at-edge', 3 * 65536], ['inside', 2 * 65536 + 1000], ['small', 300], ['zero', 0], ['same', data.length]];
+  await withSession(img, (_s, w) => {
+    const pfs = w.pfsRoot('DATA');
+    for (const [name] of cuts) w.writeContents(w.create(pfs, pfs, enc(name), { type: OBJTYPE_REGFILE, mode: 0o644, mtime: T }), data);
+  });
+  await withSession(img, (_s, w) => {
+    const pfs = w.pfsRoot('DATA');
+    for (const [name, size] of cuts) w.truncate(w.resolve(pfs, name), BigInt(size));
+  });
+  const r = reader(img);
+  try {
+    for (const [name, size] of cuts) expect({ name, sha: sha(readBack(r.fs, name)) }).toEqual({ name, sha: sha(data.subarray(0, size)) });
+    expect(verifyFilesystem(r.chains)).toMatchObject({ checkFailures: [], holes: [], leaks: [] });
+  } finally {
+    r.close();
+  }
+});
+
+test('blocks freed in a run are not reused before it commits', async () => {
+  const img = freshImage('n10g', tempDir('fsw-reuse'));
+  await withSession(img, (_s, w) => {
+    const pfs = w.pfsRoot('DATA');
+    w.writeContents(w.create(pfs, pfs, enc('old'), { type: OBJTYPE_REGFILE, mode: 0o644, mtime: T }), contents(1, 4 * 65536, 'random'));
+  });
+  const oldBlocks = (() => {
+    const r = reader(img);
+    try {
+      const ino = r.fs.resolvePath(r.fs.findPfs('DATA'), 'old');
+      return new Set([...r.fs.scan(ino.bref, 0n, (1n << 64n) - 1n)].map((b) => b.dataOff & ~0x3fn));
+    } finally {
+      r.close();
+    }
+  })();
+  expect(oldBlocks.size).toBe(4);
+  await withSession(img, (_s, w) => {
+    const pfs = w.pfsRoot('DATA');
+    w.unlink(pfs, pfs, enc('old'));
+    w.writeContents(w.create(pfs, pfs, enc('new'), { type: OBJTYPE_REGFILE, mode: 0o644, mtime: T }), contents(2, 4 * 65536, 'random'));
+  });
+  const r = reader(img);
+  try {
+    const ino = r.fs.resolvePath(r.fs.findPfs('DATA'), 'new');
+    const newBlocks = [...r.fs.scan(ino.bref, 0n, (1n << 64n) - 1n)].map((b) => b.dataOff & ~0x3fn);
+    expect(newBlocks.filter((o) => oldBlocks.has(o))).toEqual([]);
+    expect(verifyFilesystem(r.chains)).toMatchObject({ checkFailures: [], holes: [], leaks: [] });
+  } finally {
+    r.close();
+  }
+});
+
+test('a run that ends without commit leaves the previous state', async () => {
+  const img = freshImage('n10g', tempDir('fsw-abandon'));
+  const s = await WriteSession.open(img, { purpose: 'test' });
+  const w = new FsWriter(s);
+  const pfs = w.pfsRoot('DATA');
+  w.writeContents(w.create(pfs, pfs, enc('never'), { type: OBJTYPE_REGFILE, mode: 0o644, mtime: T }), contents(3, 200000, 'random'));
+  s.close(); // no commit: an error or a signal part way
+  const r = reader(img);
+  try {
+    expect(r.chains.vols.header.mirrorTid).toBe(0x10n);
+    expect([...r.fs.readdir(r.fs.findPfs('DATA'))]).toEqual([]);
+    expect(verifyFilesystem(r.chains)).toMatchObject({ checkFailures: [], holes: [], leaks: [] });
+  } finally {
+    r.close();
+  }
+});
