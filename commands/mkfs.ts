@@ -2,7 +2,20 @@ import { Flags } from '@oclif/core';
 import { H2Command } from '../src/cli/base';
 import { EXIT, H2Error } from '../src/engine';
 import { uuidFromString } from '../src/format';
-import { GivenParams, checkSize, loadParamsFile, mkfsJson, parseSize, renderMkfsSummary, runMkfs } from '../src/ops/mkfs';
+import {
+  GivenParams,
+  defaultTime,
+  checkSize,
+  loadParamsFile,
+  mkfsJson,
+  parseCheck,
+  parseCompression,
+  parseSize,
+  renderMkfsSummary,
+  renderPopulateSummary,
+  runMkfsWithRoot,
+} from '../src/ops/mkfs';
+import { newProgressBar } from '../src/cli/progress';
 import { AUX_MAX_BYTES, BOOT_MAX_BYTES, VOLUME_ALIGN, VOL_VERSION_DEFAULT } from '../src/format';
 
 function uuidFlag(v: string | undefined, what: string): Uint8Array | undefined {
@@ -49,13 +62,19 @@ export default class Mkfs extends H2Command {
     force: Flags.boolean({ description: 'format even if the target holds a filesystem or partition table', default: false }),
     'dry-run': Flags.boolean({ char: 'n', description: 'print the layout and write nothing', default: false }),
     quiet: Flags.boolean({ char: 'q', description: 'print nothing on success', default: false }),
+    root: Flags.string({ description: 'copy this directory tree into the new filesystem (the makefs -t hammer2 job)' }),
+    pfs: Flags.string({ description: 'the PFS --root fills', default: 'DATA' }),
+    compression: Flags.string({ description: 'with --root: none, autozero, lz4 or zlib[:level]', default: 'lz4' }),
+    check: Flags.string({ description: 'with --root: none, disabled, crc32, xxhash64 or sha192', default: 'xxhash64' }),
+    'skip-unreadable': Flags.boolean({ description: 'with --root: leave out files that cannot be read (they are listed)', default: false }),
   };
 
   async run(): Promise<void> {
     const { flags, argv } = await this.parse(Mkfs);
     const devices = argv as string[];
     if (devices.length === 0) throw new H2Error('give at least one image file or device', EXIT.USAGE);
-    const sizes = flags.size ? flags.size.split(':').map((t) => parseSize(t, '--size')) : [];
+    const sizeAuto = flags.size?.toLowerCase() === 'auto';
+    const sizes = flags.size && !sizeAuto ? flags.size.split(':').map((t) => parseSize(t, '--size')) : [];
     const area = (text: string | undefined, what: string, max: bigint): bigint | undefined =>
       text === undefined ? undefined : checkSize(parseSize(text, what), what, text, { max, align: VOLUME_ALIGN });
 
@@ -73,7 +92,8 @@ export default class Mkfs extends H2Command {
     }
     if (flags.time) given.time = timeFlag(flags.time);
 
-    const result = runMkfs({
+    const bar = flags.root && process.stderr.isTTY && !flags.quiet && !flags.json ? newProgressBar() : null;
+    const result = await runMkfsWithRoot({
       devices,
       sizes,
       version: flags['fs-version'],
@@ -83,10 +103,23 @@ export default class Mkfs extends H2Command {
       params: given,
       force: flags.force,
       dryRun: flags['dry-run'],
+      sizeAuto,
+      root: flags.root
+        ? {
+            dir: flags.root,
+            pfs: flags.pfs,
+            algos: { comp: parseCompression(flags.compression), check: parseCheck(flags.check) },
+            skipUnreadable: flags['skip-unreadable'],
+            // reading the tree moves its atimes: a reproducible run stores SOURCE_DATE_EPOCH
+            fixedAtime: process.env.SOURCE_DATE_EPOCH ? defaultTime() : undefined,
+            progress: bar ? (p) => bar.update(p.files, { bytes: p.bytes.toString() }) : undefined,
+          }
+        : undefined,
     });
+    bar?.stop();
     if (flags.json) this.emitJson('mkfs', mkfsJson(result));
     else if (!flags.quiet) {
-      let text = renderMkfsSummary(result);
+      let text = renderMkfsSummary(result) + renderPopulateSummary(result);
       if (result.dryRun) text = `dry run: nothing was written\n${text}`;
       for (const f of result.found) text += `${result.dryRun ? 'would overwrite' : 'overwrote'}: ${f.what} on ${f.path}\n`;
       this.emit(Buffer.from(text, 'utf8'));

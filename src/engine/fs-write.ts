@@ -84,6 +84,8 @@ function blockref(type: number, key: bigint, keybits: number, bytes: number, met
 
 export class FsWriter {
   private readonly tree: ChainTree;
+  /** physical bytes of data blocks written by this writer */
+  readonly stats = { dataBytes: 0 };
 
   constructor(private readonly s: WriteSession) {
     this.tree = s.tree;
@@ -237,12 +239,32 @@ export class FsWriter {
     this.writeBlocks(file, 0n, data);
   }
 
+  /**
+   * Write a file of `size` bytes from a reader, 1 MiB at a time (memory stays flat). With
+   * `zerosAreHoles` (a sparse source), all-zero blocks stay holes whatever the compression.
+   */
+  writeStream(file: Chain, size: bigint, read: (off: bigint, len: number) => Uint8Array, zerosAreHoles = false): void {
+    const m = file.inode!.meta;
+    if (size <= BigInt(EMBEDDED_BYTES)) {
+      this.writeContents(file, read(0n, Number(size)));
+      return;
+    }
+    m.size = size;
+    this.tree.setDirty(file);
+    const CHUNK = 16 * PBUFSIZE;
+    const state = { heuristic: 0 };
+    for (let off = 0n; off < size; off += BigInt(CHUNK)) {
+      const n = size - off < BigInt(CHUNK) ? Number(size - off) : CHUNK;
+      this.writeBlocks(file, off, read(off, n), state, zerosAreHoles);
+    }
+  }
+
   /** Write `data` as the file's blocks from `start` (64 KiB aligned), each the kernel's way. */
-  private writeBlocks(file: Chain, start: bigint, data: Uint8Array): void {
+  private writeBlocks(file: Chain, start: bigint, data: Uint8Array, state = { heuristic: 0 }, zerosAreHoles = false): void {
     const m = file.inode!.meta;
     const comp = decAlgo(m.compAlgo);
     const check = decAlgo(m.checkAlgo);
-    let heuristic = 0;
+    let heuristic = state.heuristic;
     for (let lbase = 0; lbase < data.length; lbase += PBUFSIZE) {
       const eof = data.length - lbase;
       let pblk = PBUFSIZE;
@@ -255,7 +277,7 @@ export class FsWriter {
       block.set(data.subarray(lbase, Math.min(data.length, lbase + pblk)));
       let phys: Uint8Array = block;
       let physComp = COMP_NONE;
-      if (comp === COMP_AUTOZERO || ((comp === COMP_LZ4 || comp === COMP_ZLIB) && check !== CHECK_NONE)) {
+      if (zerosAreHoles || comp === COMP_AUTOZERO || ((comp === COMP_LZ4 || comp === COMP_ZLIB) && check !== CHECK_NONE)) {
         if (isAllZero(block)) continue; // a hole
       }
       if ((comp === COMP_LZ4 || comp === COMP_ZLIB) && (heuristic < 8 || (heuristic & 7) === 0)) {
@@ -277,7 +299,9 @@ export class FsWriter {
       chain.bytes = phys;
       this.s.writeLeaf(chain);
       this.tree.insert(file, chain.bref, chain);
+      this.stats.dataBytes += phys.length;
     }
+    state.heuristic = heuristic;
   }
 
   /**

@@ -50,7 +50,15 @@ export class TargetLock {
 
   static acquire(target: string, st: fs.Stats, purpose: string): TargetLock {
     const key = st.isBlockDevice() || st.isCharacterDevice() ? `rdev-${st.rdev}` : `file-${st.dev}-${st.ino}`;
-    fs.mkdirSync(LOCK_DIR, { recursive: true, mode: 0o1777 });
+    if (!fs.existsSync(LOCK_DIR)) {
+      fs.mkdirSync(LOCK_DIR, { recursive: true });
+      // shared by every user, like /tmp itself (the umask would narrow the mode given to mkdir)
+      try {
+        fs.chmodSync(LOCK_DIR, 0o1777);
+      } catch {
+        // another user's folder: it is theirs to set
+      }
+    }
     const file = path.join(LOCK_DIR, `${key}.lock`);
     const mine: LockInfo = { pid: process.pid, start: startTimeOf(process.pid), purpose, path: target, since: new Date().toISOString() };
     for (let attempt = 0; attempt < 3; attempt++) {

@@ -209,7 +209,17 @@ export function inodeNameBytes(ino: Inode): Uint8Array {
   return n > INODE_MAXNAME ? new Uint8Array(0) : ino.filenameRaw.subarray(0, n);
 }
 
-/** Unix uid/gid held in a degenerate UUID (its first 32-bit field). */
+/** Unix ids sit in a degenerate UUID at node[2..5] (byte 12), little-endian. */
+const UNIX_ID_OFF = 12;
+
+/** Unix uid/gid held in a degenerate UUID. */
 export function uuidToUnixId(uuid: Uint8Array): number {
-  return new DataView(uuid.buffer, uuid.byteOffset, 16).getUint32(0, true);
+  return new DataView(uuid.buffer, uuid.byteOffset, 16).getUint32(UNIX_ID_OFF, true);
+}
+
+/** The degenerate UUID holding a unix uid/gid (the rest zero). */
+export function uuidFromUnixId(id: number): Uint8Array {
+  const u = new Uint8Array(16);
+  new DataView(u.buffer).setUint32(UNIX_ID_OFF, id >>> 0, true);
+  return u;
 }

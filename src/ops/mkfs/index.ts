@@ -4,7 +4,9 @@
  */
 import * as fs from 'node:fs';
 import { uuidToString } from '../../format';
-import { EXIT, H2Error, ReadOnlyDevice, WritableDevice } from '../../engine';
+import { EXIT, H2Error, ReadOnlyDevice, WritableDevice, WriteSession } from '../../engine';
+import { Algorithms, PopulateProgress, PopulateSummary, estimateSpace, populate } from './populate';
+import { ScanResult, scanTree } from './source-tree';
 import { sizeToStr } from '../common/cfmt';
 import { buildFilesystem } from './build';
 import { Found, detectExisting } from './detect';
@@ -17,6 +19,18 @@ export * from './params';
 export * from './sizes';
 export * from './detect';
 export { buildFilesystem } from './build';
+export * from './populate';
+export * from './source-tree';
+
+export interface RootOptions {
+  dir: string;
+  pfs: string;
+  algos: Algorithms;
+  skipUnreadable: boolean;
+  progress?: PopulateProgress;
+  /** store this atime instead of the source's (reproducible runs) */
+  fixedAtime?: bigint;
+}
 
 export interface MkfsOptions {
   devices: string[];
@@ -29,6 +43,11 @@ export interface MkfsOptions {
   params: GivenParams;
   force: boolean;
   dryRun: boolean;
+  /** --size auto: the smallest size that holds --root with the documented margin */
+  sizeAuto?: boolean;
+  /** the size --size auto chose (an image size, not a -s limit) */
+  autoSizeBytes?: bigint;
+  root?: RootOptions;
 }
 
 export interface MkfsResult {
@@ -39,11 +58,14 @@ export interface MkfsResult {
   found: { path: string; what: string; offset: bigint }[];
   created: string[];
   stats: WriteStats;
+  /** with --root: what was copied, and the space it was estimated to need */
+  populated?: PopulateSummary & { needed: bigint };
 }
 
 /** The size a missing image file is created with, or null when it exists. */
 function createSizeFor(opts: MkfsOptions, i: number): bigint | null {
   if (fs.existsSync(opts.devices[i])) return null;
+  if (opts.autoSizeBytes !== undefined) return opts.autoSizeBytes;
   if (opts.sizes.length === 0) {
     throw new H2Error(`${opts.devices[i]}: no such file; give --size to create an image`, EXIT.CANNOT_OPEN);
   }
@@ -88,6 +110,7 @@ function intendedSizes(opts: MkfsOptions, createSizes: (bigint | null)[]): bigin
 }
 
 function growSizeFor(opts: MkfsOptions, i: number): bigint | undefined {
+  if (opts.autoSizeBytes !== undefined) return opts.autoSizeBytes;
   if (opts.sizes.length === opts.devices.length) return opts.sizes[i];
   return opts.devices.length === 1 ? opts.sizes[0] : undefined;
 }
@@ -97,10 +120,44 @@ function isBlockDevice(p: string): boolean {
   return st.isBlockDevice() || st.isCharacterDevice();
 }
 
+/** Margin --size auto leaves above the estimated need: a quarter, so the tree can grow a little. */
+export const AUTO_SIZE_MARGIN_PERCENT = 25n;
+
+/** The smallest valid single-volume size whose free space holds `needed` plus the margin. */
+export function autoSize(opts: MkfsOptions, needed: bigint): bigint {
+  const want = needed + (needed * AUTO_SIZE_MARGIN_PERCENT) / 100n;
+  let size = 64n << 20n;
+  for (;;) {
+    try {
+      const l = planLayout({ ...layoutInput(opts, [size]), sizes: [] });
+      if (l.freeSize >= want) return size;
+    } catch {
+      // too small for the fixed areas: grow
+    }
+    size += size < 1n << 30n ? 8n << 20n : size / 16n - ((size / 16n) % (8n << 20n));
+  }
+}
+
 export function runMkfs(opts: MkfsOptions): MkfsResult {
+  const scan = opts.root ? scanTree(opts.root.dir, opts.root.skipUnreadable) : null;
+  const needed = scan ? estimateSpace(scan) : 0n;
+  if (opts.sizeAuto) {
+    if (!scan) throw new H2Error('--size auto needs --root', EXIT.USAGE);
+    if (opts.devices.length !== 1) throw new H2Error('--size auto formats one volume', EXIT.USAGE);
+    opts = { ...opts, autoSizeBytes: autoSize(opts, needed) };
+  }
   const createSizes = opts.devices.map((_, i) => createSizeFor(opts, i));
   // Every rule is checked before anything is created or opened for writing.
   const planned = planLayout(layoutInput(opts, intendedSizes(opts, createSizes)));
+  if (opts.root && !planned.labels.includes(opts.root.pfs)) {
+    throw new H2Error(`--pfs ${opts.root.pfs}: not among the PFSs made (${planned.labels.join(', ')})`, EXIT.USAGE);
+  }
+  if (scan && needed > planned.freeSize) {
+    throw new H2Error(
+      `the tree does not fit: it needs about ${sizeToStr(needed).trim()} (${needed} bytes), the filesystem has ${sizeToStr(planned.freeSize).trim()} (${planned.freeSize} bytes) free`,
+      EXIT.USAGE,
+    );
+  }
 
   if (opts.dryRun) {
     const found: MkfsResult['found'] = [];
@@ -113,7 +170,15 @@ export function runMkfs(opts: MkfsOptions): MkfsResult {
         dev.close();
       }
     });
-    return { layout: planned, params: resolveParams(opts.params, planned.labels), dryRun: true, found, created: [], stats: { bytesWritten: 0, writes: 0 } };
+    return {
+      layout: planned,
+      params: resolveParams(opts.params, planned.labels),
+      dryRun: true,
+      found,
+      created: [],
+      stats: { bytesWritten: 0, writes: 0 },
+      populated: scan ? { ...emptySummary(scan), needed } : undefined,
+    };
   }
 
   const devs: (WritableDevice & TargetDevice)[] = [];
@@ -136,10 +201,30 @@ export function runMkfs(opts: MkfsOptions): MkfsResult {
     const params = resolveParams(opts.params, layout.labels);
     const image = buildFilesystem(layout, params);
     const stats = writeFilesystem(layout, image, devs);
-    return { layout, params, dryRun: false, found, created: devs.filter((d) => d.created).map((d) => d.path), stats };
+    return { layout, params, dryRun: false, found, created: devs.filter((d) => d.created).map((d) => d.path), stats, populated: scan ? { ...emptySummary(scan), needed } : undefined };
   } finally {
     for (const d of devs) d.close();
   }
+}
+
+function emptySummary(scan: ScanResult): PopulateSummary {
+  return { files: 0, directories: 0, symlinks: 0, others: 0, hardlinks: 0, bytesIn: 0n, bytesStored: 0n, skipped: scan.skipped };
+}
+
+/** mkfs, then (with --root) copy the tree in, in one commit. */
+export async function runMkfsWithRoot(opts: MkfsOptions): Promise<MkfsResult> {
+  const result = runMkfs(opts);
+  if (!opts.root || result.dryRun) return result;
+  const session = await WriteSession.open(opts.devices.join(':'), { purpose: 'mkfs --root' });
+  try {
+    const scan = scanTree(opts.root.dir, opts.root.skipUnreadable);
+    const summary = populate(session, opts.root.pfs, scan, opts.root.algos, opts.root.progress, opts.root.fixedAtime);
+    session.commit();
+    result.populated = { ...summary, needed: result.populated!.needed };
+  } finally {
+    session.close();
+  }
+  return result;
 }
 
 const RULE = '---------------------------------------------';
@@ -167,6 +252,25 @@ export function renderMkfsSummary(r: MkfsResult): string {
   return s;
 }
 
+/** The --root part of the summary. */
+export function renderPopulateSummary(r: MkfsResult): string {
+  const p = r.populated;
+  if (!p) return '';
+  if (r.dryRun) return `would copy a tree needing about ${sizeToStr(p.needed).trim()}\n`;
+  const ratio = p.bytesStored > 0n ? Number((p.bytesIn * 1000n) / p.bytesStored) / 1000 : 0;
+  let s = `${RULE}\n`;
+  s += `files:            ${p.files}\n`;
+  s += `directories:      ${p.directories}\n`;
+  s += `symlinks:         ${p.symlinks}\n`;
+  s += `other nodes:      ${p.others}\n`;
+  s += `hardlinks:        ${p.hardlinks}\n`;
+  s += `bytes in files:   ${sizeToStr(p.bytesIn)} (${p.bytesIn} bytes)\n`;
+  s += `bytes stored:     ${sizeToStr(p.bytesStored)} (${p.bytesStored} bytes)\n`;
+  s += `compression:      ${ratio ? ratio.toFixed(2) + ':1' : '-'}\n`;
+  for (const k of p.skipped) s += `skipped:          ${k.path} (${k.reason})\n`;
+  return s;
+}
+
 export function mkfsJson(r: MkfsResult): Record<string, unknown> {
   const { layout: l, params: p } = r;
   return {
@@ -188,6 +292,19 @@ export function mkfsJson(r: MkfsResult): Record<string, unknown> {
     existing: r.found,
     created: r.created,
     bytes_written: r.stats.bytesWritten,
+    root: r.populated
+      ? {
+          files: r.populated.files,
+          directories: r.populated.directories,
+          symlinks: r.populated.symlinks,
+          other_nodes: r.populated.others,
+          hardlinks: r.populated.hardlinks,
+          bytes_in: r.populated.bytesIn,
+          bytes_stored: r.populated.bytesStored,
+          estimated_need: r.populated.needed,
+          skipped: r.populated.skipped,
+        }
+      : undefined,
   };
 }
 

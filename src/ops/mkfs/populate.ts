@@ -1,0 +1,195 @@
+/**
+ * `mkfs --root DIR`: copy a directory tree into a new filesystem's PFS through the engine, in
+ * one commit. Every file type is kept: regular files (in the inode up to 512 bytes, sparse
+ * files with their holes), directories, symlinks, hardlinks (one inode, its link count),
+ * FIFOs, sockets and devices; with modes, owners and times.
+ */
+import * as fs from 'node:fs';
+import { Chain, EXIT, FsWriter, H2Error, WriteSession } from '../../engine';
+import {
+  COMP_AUTOZERO,
+  COMP_LZ4,
+  COMP_NONE,
+  COMP_ZLIB,
+  CHECK_DISABLED,
+  CHECK_ISCSI32,
+  CHECK_NONE,
+  CHECK_SHA192,
+  CHECK_XXHASH64,
+  EMBEDDED_BYTES,
+  INODE_BYTES,
+  OBJTYPE_DIRECTORY,
+  OBJTYPE_REGFILE,
+  OBJTYPE_SOFTLINK,
+  PBUFSIZE,
+  uuidFromUnixId,
+} from '../../format';
+import { ScanResult, SourceEntry } from './source-tree';
+
+export interface Algorithms {
+  /** the inode comp_algo byte: algorithm, level in the high nibble */
+  comp: number;
+  check: number;
+}
+
+export const COMPRESSIONS: Record<string, number> = { none: COMP_NONE, autozero: COMP_AUTOZERO, lz4: COMP_LZ4, zlib: COMP_ZLIB };
+export const CHECKS: Record<string, number> = {
+  none: CHECK_NONE,
+  disabled: CHECK_DISABLED,
+  crc32: CHECK_ISCSI32,
+  xxhash64: CHECK_XXHASH64,
+  sha192: CHECK_SHA192,
+};
+
+/** "lz4", "zlib", "zlib:9", "none", "autozero" → the comp_algo byte. */
+export function parseCompression(text: string): number {
+  const [name, level] = text.toLowerCase().split(':');
+  const algo = COMPRESSIONS[name];
+  if (algo === undefined) throw new H2Error(`--compression: '${text}' is not none, autozero, lz4 or zlib[:level]`, EXIT.USAGE);
+  if (level === undefined) return algo;
+  const l = Number(level);
+  if (algo !== COMP_ZLIB || !Number.isInteger(l) || l < 1 || l > 9) {
+    throw new H2Error(`--compression: only zlib takes a level, 1 to 9 ('${text}')`, EXIT.USAGE);
+  }
+  return algo | (l << 4);
+}
+
+export function parseCheck(text: string): number {
+  const c = CHECKS[text.toLowerCase()];
+  if (c === undefined) throw new H2Error(`--check: '${text}' is not none, disabled, crc32, xxhash64 or sha192`, EXIT.USAGE);
+  return c;
+}
+
+/** Bytes the tree needs: data blocks, one inode per entry, long-name blocks, and table overhead. */
+export function estimateSpace(scan: ScanResult): bigint {
+  let bytes = 0n;
+  for (const e of scan.entries) {
+    bytes += BigInt(INODE_BYTES);
+    if (e.name.length > 64) bytes += 1024n;
+    if (e.type === OBJTYPE_REGFILE || e.type === OBJTYPE_SOFTLINK) {
+      if (e.size > BigInt(EMBEDDED_BYTES)) {
+        const stored = e.allocated < e.size ? e.allocated : e.size;
+        bytes += ((stored + BigInt(PBUFSIZE) - 1n) / BigInt(PBUFSIZE)) * BigInt(PBUFSIZE);
+      }
+    }
+  }
+  // indirect blocks and the allocator's segment granularity: an eighth more, at least 8 MiB
+  const overhead = bytes / 8n > 8n << 20n ? bytes / 8n : 8n << 20n;
+  return bytes + overhead;
+}
+
+export interface PopulateSummary {
+  files: number;
+  directories: number;
+  symlinks: number;
+  others: number;
+  hardlinks: number;
+  bytesIn: bigint;
+  bytesStored: bigint;
+  skipped: { path: string; reason: string }[];
+}
+
+export interface PopulateProgress {
+  (done: { files: number; bytes: bigint }): void;
+}
+
+function readerOf(abs: string): { read: (off: bigint, len: number) => Uint8Array; close: () => void } {
+  const fd = fs.openSync(abs, 'r');
+  return {
+    read: (off, len) => {
+      const b = Buffer.alloc(len);
+      let got = 0;
+      while (got < len) {
+        const n = fs.readSync(fd, b, got, len - got, Number(off) + got);
+        if (n === 0) break; // the file shrank while we read it: the rest stays zero
+        got += n;
+      }
+      return b;
+    },
+    close: () => fs.closeSync(fd),
+  };
+}
+
+/**
+ * `fixedAtime`: reading the tree changes its access times, so a reproducible run (with
+ * SOURCE_DATE_EPOCH) stores this instead of the source atime.
+ */
+export function populate(
+  session: WriteSession,
+  pfsName: string,
+  scan: ScanResult,
+  algos: Algorithms,
+  progress?: PopulateProgress,
+  fixedAtime?: bigint,
+): PopulateSummary {
+  const w = new FsWriter(session);
+  const pfs = w.pfsRoot(pfsName);
+  const summary: PopulateSummary = { files: 0, directories: 0, symlinks: 0, others: 0, hardlinks: 0, bytesIn: 0n, bytesStored: 0n, skipped: scan.skipped };
+  const owner = (e: SourceEntry) => ({ uid: uuidFromUnixId(e.uid), gid: uuidFromUnixId(e.gid) });
+
+  const rm = pfs.inode!.meta;
+  rm.compAlgo = algos.comp;
+  rm.checkAlgo = algos.check;
+  const dirs = new Map<string, Chain>([['', pfs]]);
+  const linked = new Map<string, { inum: bigint; type: number }>();
+
+  for (const e of scan.entries) {
+    if (e.rel === '') {
+      rm.mode = e.perm;
+      rm.mtime = e.mtime;
+      Object.assign(rm, owner(e));
+      session.tree.setDirty(pfs);
+      continue;
+    }
+    const parentRel = e.rel.includes('/') ? e.rel.slice(0, e.rel.lastIndexOf('/')) : '';
+    const dir = dirs.get(parentRel);
+    if (!dir) throw new H2Error(`${e.abs}: its directory was not copied`);
+    const prior = e.type !== OBJTYPE_DIRECTORY && e.nlink > 1 ? linked.get(e.identity) : undefined;
+    if (prior) {
+      w.link(dir, e.name, prior.inum, prior.type);
+      const target = w.inodeChain(pfs, prior.inum);
+      target.inode!.meta.nlinks += 1n;
+      session.tree.setDirty(target);
+      summary.hardlinks++;
+      continue;
+    }
+    const chain = w.create(pfs, dir, e.name, {
+      type: e.type,
+      mode: e.perm,
+      mtime: e.mtime,
+      ctime: e.ctime,
+      atime: fixedAtime ?? e.atime,
+      rmajor: e.rmajor,
+      rminor: e.rminor,
+      ...owner(e),
+    });
+    const inum = chain.inode!.meta.inum;
+    if (e.type !== OBJTYPE_DIRECTORY && e.nlink > 1) linked.set(e.identity, { inum, type: e.type });
+    switch (e.type) {
+      case OBJTYPE_DIRECTORY:
+        dirs.set(e.rel, chain);
+        summary.directories++;
+        break;
+      case OBJTYPE_REGFILE: {
+        const src = readerOf(e.abs);
+        try {
+          w.writeStream(chain, e.size, src.read, e.allocated < e.size);
+        } finally {
+          src.close();
+        }
+        summary.files++;
+        summary.bytesIn += e.size;
+        break;
+      }
+      case OBJTYPE_SOFTLINK:
+        w.writeContents(chain, fs.readlinkSync(e.abs, { encoding: 'buffer' }));
+        summary.symlinks++;
+        break;
+      default:
+        summary.others++;
+    }
+    progress?.({ files: summary.files + summary.directories + summary.symlinks + summary.others, bytes: summary.bytesIn });
+  }
+  summary.bytesStored = BigInt(w.stats.dataBytes);
+  return summary;
+}

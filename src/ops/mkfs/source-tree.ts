@@ -1,0 +1,142 @@
+/**
+ * Reading a source directory tree for `mkfs --root`: every entry with its type, mode, owner,
+ * times and (for hardlinks) identity, in an order that never depends on readdir: names sorted
+ * byte-wise, directories before their contents.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { EXIT, H2Error } from '../../engine/errors';
+import {
+  OBJTYPE_BDEV,
+  OBJTYPE_CDEV,
+  OBJTYPE_DIRECTORY,
+  OBJTYPE_FIFO,
+  OBJTYPE_REGFILE,
+  OBJTYPE_SOCKET,
+  OBJTYPE_SOFTLINK,
+} from '../../format';
+
+export interface SourceEntry {
+  /** path relative to the root ('' for the root itself), '/'-separated */
+  rel: string;
+  /** the name as bytes (as readdir gave it) */
+  name: Buffer;
+  abs: string;
+  type: number;
+  /** permission and special bits (mode & 07777) */
+  perm: number;
+  uid: number;
+  gid: number;
+  size: bigint;
+  /** microseconds */
+  mtime: bigint;
+  atime: bigint;
+  ctime: bigint;
+  /** device numbers of block and character devices */
+  rmajor: number;
+  rminor: number;
+  /** dev:ino for hardlink detection */
+  identity: string;
+  nlink: number;
+  /** bytes actually allocated (less than size for sparse files) */
+  allocated: bigint;
+  depth: number;
+}
+
+export interface ScanResult {
+  entries: SourceEntry[];
+  skipped: { path: string; reason: string }[];
+}
+
+function typeOf(st: fs.BigIntStats): number | null {
+  if (st.isDirectory()) return OBJTYPE_DIRECTORY;
+  if (st.isFile()) return OBJTYPE_REGFILE;
+  if (st.isSymbolicLink()) return OBJTYPE_SOFTLINK;
+  if (st.isFIFO()) return OBJTYPE_FIFO;
+  if (st.isSocket()) return OBJTYPE_SOCKET;
+  if (st.isCharacterDevice()) return OBJTYPE_CDEV;
+  if (st.isBlockDevice()) return OBJTYPE_BDEV;
+  return null;
+}
+
+/** Linux's dev_t split (glibc major/minor). */
+function devParts(rdev: bigint): [number, number] {
+  const major = Number(((rdev >> 8n) & 0xfffn) | ((rdev >> 32n) & ~0xfffn));
+  const minor = Number((rdev & 0xffn) | ((rdev >> 12n) & ~0xffn));
+  return [major, minor];
+}
+
+export function scanTree(root: string, skipUnreadable: boolean): ScanResult {
+  const entries: SourceEntry[] = [];
+  const skipped: ScanResult['skipped'] = [];
+  let rootStat: fs.BigIntStats;
+  try {
+    rootStat = fs.lstatSync(root, { bigint: true });
+  } catch (e) {
+    throw new H2Error(`--root ${root}: ${(e as Error).message}`, EXIT.CANNOT_OPEN);
+  }
+  if (!rootStat.isDirectory()) throw new H2Error(`--root ${root}: not a directory`, EXIT.USAGE);
+
+  const problem = (p: string, why: string): void => {
+    if (!skipUnreadable) throw new H2Error(`${p}: cannot be read (${why}); use --skip-unreadable to leave it out`, EXIT.FAILURE);
+    skipped.push({ path: p, reason: why });
+  };
+
+  const visit = (abs: string, rel: string, name: Buffer, depth: number, st: fs.BigIntStats): void => {
+    const type = typeOf(st);
+    if (type === null) {
+      problem(abs, 'unsupported file type');
+      return;
+    }
+    if (type === OBJTYPE_REGFILE) {
+      try {
+        fs.accessSync(abs, fs.constants.R_OK);
+      } catch (e) {
+        problem(abs, (e as NodeJS.ErrnoException).code ?? 'unreadable');
+        return;
+      }
+    }
+    const [rmajor, rminor] = type === OBJTYPE_CDEV || type === OBJTYPE_BDEV ? devParts(st.rdev) : [0, 0];
+    entries.push({
+      rel,
+      name,
+      abs,
+      type,
+      perm: Number(st.mode & 0o7777n),
+      uid: Number(st.uid),
+      gid: Number(st.gid),
+      size: type === OBJTYPE_DIRECTORY ? 0n : st.size,
+      mtime: st.mtimeNs / 1000n,
+      atime: st.atimeNs / 1000n,
+      ctime: st.ctimeNs / 1000n,
+      rmajor,
+      rminor,
+      identity: `${st.dev}:${st.ino}`,
+      nlink: Number(st.nlink),
+      allocated: st.blocks * 512n,
+      depth,
+    });
+    if (type !== OBJTYPE_DIRECTORY) return;
+    let names: Buffer[];
+    try {
+      names = fs.readdirSync(abs, { encoding: 'buffer' });
+    } catch (e) {
+      problem(abs, (e as NodeJS.ErrnoException).code ?? 'unreadable directory');
+      return;
+    }
+    names.sort(Buffer.compare);
+    for (const n of names) {
+      const childAbs = path.join(abs, n.toString('utf8'));
+      let cst: fs.BigIntStats;
+      try {
+        cst = fs.lstatSync(childAbs, { bigint: true });
+      } catch (e) {
+        problem(childAbs, (e as NodeJS.ErrnoException).code ?? 'unreadable');
+        continue;
+      }
+      visit(childAbs, rel ? `${rel}/${n.toString('utf8')}` : n.toString('utf8'), n, depth + 1, cst);
+    }
+  };
+  visit(root, '', Buffer.alloc(0), 0, rootStat);
+  return { entries, skipped };
+}
