@@ -14,6 +14,8 @@
  *   Files of up to 512 bytes live in the inode (DIRECTDATA).
  */
 import {
+  ALLOC_MIN,
+  CHECK_BYTES,
   BREF_TYPE_DATA,
   BREF_TYPE_DIRENT,
   BREF_TYPE_INDIRECT,
@@ -69,8 +71,9 @@ export interface NewInode {
   uflags?: number;
 }
 
-const MAX_NAME_INLINE = 64;
-const DIRENT_BLOCK = 1024;
+/** Names up to the check area's size sit in the dirent itself; longer ones get a block. */
+const MAX_NAME_INLINE = CHECK_BYTES;
+const DIRENT_BLOCK = ALLOC_MIN;
 
 function blockref(type: number, key: bigint, keybits: number, bytes: number, methods: number): Blockref {
   const b = emptyBlockref();

@@ -15,7 +15,8 @@ import {
   CHECK_ISCSI32,
   CHECK_XXHASH64,
 } from '../../src/format';
-import { ChainReader, FsReader, FsWriter, VolumeSet, WriteSession, verifyFilesystem } from '../../src/engine';
+import { FsWriter, VolumeSet, WriteSession, verifyFilesystem } from '../../src/engine';
+import { openImage, readDataFile } from '../helpers/image';
 import { freshImage, tempDir } from '../helpers/cli';
 import { rng } from '../helpers/corrupt';
 
@@ -43,19 +44,6 @@ async function withSession<T>(img: string, fn: (s: WriteSession, w: FsWriter) =>
   } finally {
     s.close();
   }
-}
-
-function reader(img: string): { fs: FsReader; close: () => void; chains: ChainReader } {
-  const vols = VolumeSet.open(img);
-  const chains = new ChainReader(vols);
-  return { fs: new FsReader(chains), chains, close: () => vols.close() };
-}
-
-function readBack(fsr: FsReader, path: string): Buffer {
-  const ino = fsr.resolvePath(fsr.findPfs('DATA'), path);
-  const out = Buffer.alloc(Number(ino.inode.meta.size));
-  fsr.readFile(ino, (off, bytes) => out.set(bytes, Number(off)));
-  return out;
 }
 
 const sha = (b: Uint8Array): string => createHash('sha256').update(b).digest('hex');
@@ -88,9 +76,9 @@ test.each([
       w.writeContents(f, data);
     }
   });
-  const r = reader(img);
+  const r = openImage(img);
   try {
-    for (const [name, data] of files) expect({ name, sha: sha(readBack(r.fs, `dir/${name}`)) }).toEqual({ name, sha: sha(data) });
+    for (const [name, data] of files) expect({ name, sha: sha(readDataFile(r.fs, `dir/${name}`)) }).toEqual({ name, sha: sha(data) });
     const report = verifyFilesystem(r.chains);
     expect(report).toMatchObject({ checkFailures: [], holes: [], leaks: [] });
     const big = r.fs.resolvePath(r.fs.findPfs('DATA'), 'dir/big');
@@ -108,13 +96,13 @@ test('a directory of 600 entries grows indirect blocks and every name resolves',
     const dir = w.create(pfs, pfs, enc('many'), { type: OBJTYPE_DIRECTORY, mode: 0o755, mtime: T });
     for (const n of names) w.writeContents(w.create(pfs, dir, enc(n), { type: OBJTYPE_REGFILE, mode: 0o600, mtime: T }), enc(n));
   });
-  const r = reader(img);
+  const r = openImage(img);
   try {
     const pfs = r.fs.findPfs('DATA');
     const dir = r.fs.resolvePath(pfs, 'many');
     const listed = [...r.fs.readdir(dir)].map((e) => Buffer.from(e.name).toString());
     expect(listed.sort()).toEqual([...names].sort());
-    for (const n of names.slice(0, 50)) expect(readBack(r.fs, `many/${n}`).toString()).toBe(n);
+    for (const n of names.slice(0, 50)) expect(readDataFile(r.fs, `many/${n}`).toString()).toBe(n);
     expect(dir.inode.blockset!.some((b) => b.type === BREF_TYPE_INDIRECT)).toBe(true);
     expect(verifyFilesystem(r.chains)).toMatchObject({ checkFailures: [], holes: [], leaks: [] });
   } finally {
@@ -143,13 +131,13 @@ test('deleting every other file, renaming and a second commit keep the freemap e
     const sub = w.create(pfs, pfs, enc('sub'), { type: OBJTYPE_DIRECTORY, mode: 0o700, mtime: T });
     w.rename(pfs, pfs, enc('f0'), sub, enc('moved'));
   });
-  const r = reader(img);
+  const r = openImage(img);
   try {
     const pfs = r.fs.findPfs('DATA');
     const left = [...r.fs.readdir(pfs)].map((e) => Buffer.from(e.name).toString()).sort();
     expect(left).toEqual([...names.filter((_, i) => i % 2 === 0 && i > 0), 'sub'].sort());
-    expect(sha(readBack(r.fs, 'sub/moved'))).toBe(sha(contents(0, 10, 'random')));
-    expect(sha(readBack(r.fs, 'f2'))).toBe(sha(contents(2, 80010, 'random')));
+    expect(sha(readDataFile(r.fs, 'sub/moved'))).toBe(sha(contents(0, 10, 'random')));
+    expect(sha(readDataFile(r.fs, 'f2'))).toBe(sha(contents(2, 80010, 'random')));
     const report = verifyFilesystem(r.chains);
     expect(report).toMatchObject({ checkFailures: [], holes: [], leaks: [] });
     expect(r.chains.vols.header.allocatorFree).toBeGreaterThan(free1);
@@ -170,9 +158,9 @@ test('truncate cuts files at block edges, inside blocks and back into the inode'
     const pfs = w.pfsRoot('DATA');
     for (const [name, size] of cuts) w.truncate(w.resolve(pfs, name), BigInt(size));
   });
-  const r = reader(img);
+  const r = openImage(img);
   try {
-    for (const [name, size] of cuts) expect({ name, sha: sha(readBack(r.fs, name)) }).toEqual({ name, sha: sha(data.subarray(0, size)) });
+    for (const [name, size] of cuts) expect({ name, sha: sha(readDataFile(r.fs, name)) }).toEqual({ name, sha: sha(data.subarray(0, size)) });
     expect(verifyFilesystem(r.chains)).toMatchObject({ checkFailures: [], holes: [], leaks: [] });
   } finally {
     r.close();
@@ -186,7 +174,7 @@ test('blocks freed in a run are not reused before it commits', async () => {
     w.writeContents(w.create(pfs, pfs, enc('old'), { type: OBJTYPE_REGFILE, mode: 0o644, mtime: T }), contents(1, 4 * 65536, 'random'));
   });
   const oldBlocks = (() => {
-    const r = reader(img);
+    const r = openImage(img);
     try {
       const ino = r.fs.resolvePath(r.fs.findPfs('DATA'), 'old');
       return new Set([...r.fs.scan(ino.bref, 0n, (1n << 64n) - 1n)].map((b) => b.dataOff & ~0x3fn));
@@ -200,7 +188,7 @@ test('blocks freed in a run are not reused before it commits', async () => {
     w.unlink(pfs, pfs, enc('old'));
     w.writeContents(w.create(pfs, pfs, enc('new'), { type: OBJTYPE_REGFILE, mode: 0o644, mtime: T }), contents(2, 4 * 65536, 'random'));
   });
-  const r = reader(img);
+  const r = openImage(img);
   try {
     const ino = r.fs.resolvePath(r.fs.findPfs('DATA'), 'new');
     const newBlocks = [...r.fs.scan(ino.bref, 0n, (1n << 64n) - 1n)].map((b) => b.dataOff & ~0x3fn);
@@ -218,11 +206,30 @@ test('a run that ends without commit leaves the previous state', async () => {
   const pfs = w.pfsRoot('DATA');
   w.writeContents(w.create(pfs, pfs, enc('never'), { type: OBJTYPE_REGFILE, mode: 0o644, mtime: T }), contents(3, 200000, 'random'));
   s.close(); // no commit: an error or a signal part way
-  const r = reader(img);
+  const r = openImage(img);
   try {
     expect(r.chains.vols.header.mirrorTid).toBe(0x10n);
     expect([...r.fs.readdir(r.fs.findPfs('DATA'))]).toEqual([]);
     expect(verifyFilesystem(r.chains)).toMatchObject({ checkFailures: [], holes: [], leaks: [] });
+  } finally {
+    r.close();
+  }
+});
+
+test('a name whose hash key is taken goes to the next key of its collision range', async () => {
+  const img = freshImage('n10g', tempDir('fsw-collide'));
+  await withSession(img, (_s, w) => {
+    const pfs = w.pfsRoot('DATA');
+    const f = w.create(pfs, pfs, enc('same'), { type: OBJTYPE_REGFILE, mode: 0o644, mtime: T });
+    // a second entry with the same name hash (here: the same name) must take hash + 1
+    w.link(pfs, enc('same'), f.inode!.meta.inum, OBJTYPE_REGFILE);
+  });
+  const r = openImage(img);
+  try {
+    const keys = [...r.fs.readdir(r.fs.findPfs('DATA'))].map((e) => e.key);
+    const { dirhash } = await import('../../src/format');
+    const h = dirhash(enc('same'));
+    expect(keys).toEqual([h, h + 1n]);
   } finally {
     r.close();
   }

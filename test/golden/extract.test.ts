@@ -9,19 +9,11 @@ import { createHash } from 'node:crypto';
 import { ReadSession, openReadOnly } from '../../src/engine';
 import { OBJTYPE_DIRECTORY, OBJTYPE_REGFILE, OBJTYPE_SOFTLINK } from '../../src/format';
 import { choosePfs } from '../../src/ops/dump';
-import { extracted, inDirAsync, refImage, refText, referenceImageNames } from '../helpers/reference';
+import { extracted, inDirAsync, refImage, referenceImageNames } from '../helpers/reference';
+import { ListingEntry, srctreeListing } from '../helpers/image';
 
-interface Entry {
-  path: string;
-  type: string;
-  mode: string;
-  size?: number;
-  sha256?: string;
-  target?: string;
-  mtime_ns: number;
-}
-
-const listing: Entry[] = JSON.parse(refText('srctree.listing.json').toString('utf8')).entries;
+type Entry = ListingEntry;
+const listing = srctreeListing();
 const srcRoot = path.join(extracted('srctree.tar.gz'), 'srctree');
 const makefsImages = referenceImageNames().filter((n) => n.startsWith('mk_'));
 

@@ -8,38 +8,15 @@ import * as net from 'node:net';
 import * as path from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { ChainReader, FsReader, VolumeSet, verifyFilesystem } from '../../src/engine';
+import { verifyFilesystem } from '../../src/engine';
+import { openImage, readDataFile, srctreeListing } from '../helpers/image';
 import { OBJTYPE_CDEV, OBJTYPE_FIFO, OBJTYPE_SOCKET, OBJTYPE_SOFTLINK, uuidToUnixId } from '../../src/format';
-import { extracted, refText } from '../helpers/reference';
+import { extracted } from '../helpers/reference';
 import { h2kit, sameBytes, tempDir } from '../helpers/cli';
 
-interface Entry {
-  path: string;
-  type: string;
-  mode: string;
-  size?: number;
-  sha256?: string;
-  target?: string;
-  mtime_ns: number;
-  hardlink_group?: string | number;
-}
-
-const listing: Entry[] = JSON.parse(refText('srctree.listing.json').toString('utf8')).entries;
+const listing = srctreeListing();
 const srcRoot = path.join(extracted('srctree.tar.gz'), 'srctree');
 const sha = (b: Uint8Array): string => createHash('sha256').update(b).digest('hex');
-
-function open(img: string): { fs: FsReader; chains: ChainReader; close: () => void } {
-  const vols = VolumeSet.open(img);
-  const chains = new ChainReader(vols);
-  return { fs: new FsReader(chains), chains, close: () => vols.close() };
-}
-
-function fileOf(r: FsReader, p: string): Buffer {
-  const ino = r.resolvePath(r.findPfs('DATA'), p);
-  const out = Buffer.alloc(Number(ino.inode.meta.size));
-  r.readFile(ino, (off, b) => out.set(b, Number(off)));
-  return out;
-}
 
 describe.each([
   ['lz4', 'xxhash64'],
@@ -61,7 +38,7 @@ describe.each([
   });
 
   test('every file, symlink, mode, time and link count comes back', () => {
-    const r = open(img);
+    const r = openImage(img);
     try {
       const pfs = r.fs.findPfs('DATA');
       for (const e of listing) {
@@ -71,7 +48,7 @@ describe.each([
           mode: e.mode,
           mtime: BigInt(e.mtime_ns) / 1000n,
         });
-        if (e.type === 'file') expect({ p: e.path, sha: sha(fileOf(r.fs, e.path)) }).toEqual({ p: e.path, sha: e.sha256 });
+        if (e.type === 'file') expect({ p: e.path, sha: sha(readDataFile(r.fs, e.path)) }).toEqual({ p: e.path, sha: e.sha256 });
         if (e.type === 'symlink') {
           expect(ino.meta.type).toBe(OBJTYPE_SOFTLINK);
           expect(Buffer.from(r.fs.readlink({ bref: r.fs.resolvePath(pfs, e.path).bref, inode: ino })).toString()).toBe(e.target);
@@ -91,7 +68,7 @@ describe.each([
   });
 
   test('the image verifies: every check code, and a freemap equal to the reachable blocks', () => {
-    const r = open(img);
+    const r = openImage(img);
     try {
       expect(verifyFilesystem(r.chains)).toMatchObject({ checkFailures: [], holes: [], leaks: [], recoveryNeeded: false });
     } finally {
@@ -100,7 +77,7 @@ describe.each([
   });
 
   test('the sparse file keeps its holes', () => {
-    const r = open(img);
+    const r = openImage(img);
     try {
       const ino = r.fs.resolvePath(r.fs.findPfs('DATA'), 'files/sparse-5m');
       const blocks = [...r.fs.scan(ino.bref, 0n, (1n << 64n) - 1n)].filter((b) => b.type === 3);
@@ -139,10 +116,10 @@ test('a generated tree: long and UTF-8 names, a large directory, owners, special
     const img = path.join(tempDir('gen-img'), 'g.img');
     const r = h2kit(['mkfs', '--quiet', '--size', 'auto', '--root', root, img]);
     expect({ status: r.status, stderr: r.stderr }).toEqual({ status: 0, stderr: '' });
-    const o = open(img);
+    const o = openImage(img);
     try {
       const pfs = o.fs.findPfs('DATA');
-      for (const n of names) expect(fileOf(o.fs, n).toString()).toBe(n);
+      for (const n of names) expect(readDataFile(o.fs, n).toString()).toBe(n);
       expect([...o.fs.readdir(o.fs.resolvePath(pfs, 'big'))]).toHaveLength(400);
       expect(o.fs.resolvePath(pfs, 'suid').inode.meta.mode & 0o7777).toBe(0o4755);
       expect(o.fs.resolvePath(pfs, 'sgid').inode.meta.mode & 0o7777).toBe(0o2750);
@@ -210,10 +187,19 @@ asRootOnly('an unreadable file is an error naming it, or left out and listed wit
   const ok = h2kit(['mkfs', '--size', '1G', '--skip-unreadable', '--root', tree, img], nobody);
   expect(ok.status).toBe(0);
   expect(ok.stdout.toString()).toMatch(/skipped:\s+.*secret \(EACCES\)/);
-  const o = open(img);
+  const o = openImage(img);
   try {
     expect([...o.fs.readdir(o.fs.findPfs('DATA'))].map((e) => Buffer.from(e.name).toString())).toEqual(['ok']);
   } finally {
     o.close();
+  }
+});
+
+test('dump file gives the copied files back byte for byte through the CLI', () => {
+  const img = path.join(tempDir('root-cli'), 't.img');
+  expect(h2kit(['mkfs', '--quiet', '--size', 'auto', '--root', srcRoot, img]).status).toBe(0);
+  for (const e of listing.filter((x) => x.type === 'file').slice(0, 25)) {
+    const r = h2kit(['dump', 'file', img, e.path]);
+    expect({ p: e.path, sha: sha(r.stdout) }).toEqual({ p: e.path, sha: e.sha256 });
   }
 });

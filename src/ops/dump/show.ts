@@ -68,6 +68,10 @@ import {
   VOL_ICRC_SECT1,
   computeVolumeCrcs,
   OFF_MASK_RADIX,
+  META,
+  INODE_U_OFF,
+  INODE_FILENAME_OFF,
+  INODE_BYTES,
 } from '../../format';
 import { TraversalGuard, VolumeSet } from '../../engine';
 import { cName, fixedRatio, hexN, padRight, time64ToStr } from '../common/cfmt';
@@ -201,9 +205,9 @@ function showBref(ctx: Ctx, voldata: VolumeHeader, tab: number, bi: number, bref
   let rootHeader: VolumeHeader | null = null;
   switch (bref.type) {
     case BREF_TYPE_INODE: {
-      const opFlags = media[0x51];
+      const opFlags = media[META.opFlags];
       if (!(opFlags & OPFLAG_DIRECTDATA)) {
-        bscan = decodeBlockrefs(media, 0x200, SET_COUNT);
+        bscan = decodeBlockrefs(media, INODE_U_OFF, SET_COUNT);
         bcount = SET_COUNT;
       }
       break;
@@ -299,7 +303,7 @@ function showBref(ctx: Ctx, voldata: VolumeHeader, tab: number, bi: number, bref
       const ino = decodeInode(media);
       const m = ino.meta;
       namelen = m.nameLen > INODE_MAXNAME ? 0 : m.nameLen;
-      inodeName = media.subarray(0x100, 0x100 + 0x300);
+      inodeName = media.subarray(INODE_FILENAME_OFF, INODE_BYTES);
       const isPfs = (m.opFlags & OPFLAG_PFSROOT) !== 0 || m.pfsType === PFSTYPE_SUPROOT;
       const t = tabs(tab);
       let s = `${t}filename "${cName(inodeName, namelen)}"\n`;

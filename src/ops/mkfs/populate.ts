@@ -7,6 +7,8 @@
 import * as fs from 'node:fs';
 import { Chain, EXIT, FsWriter, H2Error, WriteSession } from '../../engine';
 import {
+  ALLOC_MIN,
+  CHECK_BYTES,
   COMP_AUTOZERO,
   COMP_LZ4,
   COMP_NONE,
@@ -65,7 +67,7 @@ export function estimateSpace(scan: ScanResult): bigint {
   let bytes = 0n;
   for (const e of scan.entries) {
     bytes += BigInt(INODE_BYTES);
-    if (e.name.length > 64) bytes += 1024n;
+    if (e.name.length > CHECK_BYTES) bytes += BigInt(ALLOC_MIN);
     if (e.type === OBJTYPE_REGFILE || e.type === OBJTYPE_SOFTLINK) {
       if (e.size > BigInt(EMBEDDED_BYTES)) {
         const stored = e.allocated < e.size ? e.allocated : e.size;
