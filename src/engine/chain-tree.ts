@@ -132,6 +132,22 @@ export class ChainTree {
     throw new H2Error('chain lookup: indirect blocks nested too deep');
   }
 
+  /**
+   * Write a finished chain and everything dirty below it now, to new allocations, and keep only
+   * its blockref in the parent's table: memory stays flat however many inodes a run creates.
+   * Like all new blocks, it becomes reachable only through the commit.
+   */
+  writeOut(c: Chain, freemap: Freemap, tid: bigint, write: (off: bigint, bytes: Uint8Array) => void): void {
+    const parent = c.parent;
+    if (!parent || !parent.table || !c.dirty) return;
+    const idx = parent.table.findIndex((s) => s.chain === c);
+    if (idx < 0) return;
+    const ref = this.flushOne(c, tid, freemap, write);
+    baseReplace(parent.bref, parent.table, idx, ref);
+    parent.table[idx].chain = null;
+    this.setDirty(parent);
+  }
+
   /** Write a new leaf now, to a new allocation (see Chain.preWritten). */
   writeLeafNow(c: Chain, freemap: Freemap, write: (off: bigint, bytes: Uint8Array) => void): void {
     const bytes = c.bytes!;
@@ -151,16 +167,20 @@ export class ChainTree {
    * indirect block covering its key, creating indirect blocks as the kernel does when a table
    * is full.
    */
-  insert(top: Chain, bref: Blockref, chain: Chain): void {
+  insert(top: Chain, bref: Blockref, chain: Chain | null): void {
     let parent = this.lookup(top, bref.key).parent;
     for (let loops = 0; loops < 64; loops++) {
       const table = parent.table;
       if (!table) throw new H2Error('insert: the parent holds direct data, not a block table');
       if (liveCount(table) < table.length) {
-        chain.parent = parent;
-        chain.bref = bref;
+        // A null chain is a final blockref (an inline dirent, data already written): only the
+        // table needs it, so no chain is kept in memory.
+        if (chain) {
+          chain.parent = parent;
+          chain.bref = bref;
+        }
         baseInsert(parent.bref, table, { bref, chain });
-        this.setDirty(chain);
+        if (chain) this.setDirty(chain);
         this.setDirty(parent);
         return;
       }
@@ -263,7 +283,8 @@ export class ChainTree {
    * Write every dirty chain, children first, to a new allocation; returns the new super-root
    * blockset. `write` puts bytes on the media.
    */
-  flush(tid: bigint, freemap: Freemap, write: (off: bigint, bytes: Uint8Array) => void): Blockref[] {
+  /** Write one dirty chain, children first; returns its new blockref. */
+  private flushOne(c: Chain, tid: bigint, freemap: Freemap, write: (off: bigint, bytes: Uint8Array) => void): Blockref {
     const flushChain = (c: Chain): Blockref => {
       if (c.preWritten) {
         c.dirty = false;
@@ -302,9 +323,13 @@ export class ChainTree {
       c.bref = ref;
       return ref;
     };
+    return flushChain(c);
+  }
+
+  flush(tid: bigint, freemap: Freemap, write: (off: bigint, bytes: Uint8Array) => void): Blockref[] {
     const t = this.root.table!;
     t.forEach((s, i) => {
-      if (s.chain && s.chain.dirty) t[i] = { bref: flushChain(s.chain), chain: s.chain };
+      if (s.chain && s.chain.dirty) t[i] = { bref: this.flushOne(s.chain, tid, freemap, write), chain: s.chain };
     });
     this.root.dirty = false;
     return t.map((s) => s.bref);

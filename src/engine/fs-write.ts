@@ -213,16 +213,16 @@ export class FsWriter {
     const inline = name.length <= MAX_NAME_INLINE;
     const b = blockref(BREF_TYPE_DIRENT, key, 0, inline ? 0 : DIRENT_BLOCK, encCheck(decAlgo(meta.checkAlgo)) | encComp(COMP_NONE));
     setEmbedDirent(b, { inum, namlen: name.length, type });
-    const chain = new Chain(b, null, true);
     if (inline) {
       b.check.fill(0);
       b.check.set(name, 0);
-      chain.bytes = new Uint8Array(0);
     } else {
-      chain.bytes = new Uint8Array(DIRENT_BLOCK);
-      chain.bytes.set(name);
+      const block = new Chain(b, null, true);
+      block.bytes = new Uint8Array(DIRENT_BLOCK);
+      block.bytes.set(name);
+      this.s.writeLeaf(block);
     }
-    this.tree.insert(dir, b, chain);
+    this.tree.insert(dir, b, null);
   }
 
   /** Write a whole file's contents (replacing nothing: the inode is new and empty). */
@@ -301,7 +301,7 @@ export class FsWriter {
       const chain = new Chain(b, null, true);
       chain.bytes = phys;
       this.s.writeLeaf(chain);
-      this.tree.insert(file, chain.bref, chain);
+      this.tree.insert(file, chain.bref, null);
       this.stats.dataBytes += phys.length;
     }
     state.heuristic = heuristic;
@@ -370,6 +370,11 @@ export class FsWriter {
       if (to > from) out.set(data.subarray(Number(from), Number(to)), Number(base + from - off));
     }
     return out;
+  }
+
+  /** Write a finished inode (and its new blocks) now and drop it from memory (see ChainTree.writeOut). */
+  finish(c: Chain): void {
+    this.s.writeOut(c);
   }
 
   /** Remove the entry `name` from `dir`; the inode goes when its last name does. */

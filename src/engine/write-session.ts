@@ -102,6 +102,11 @@ export class WriteSession {
     return { dev: this.devs.get(v.path)!, local: off - v.offset };
   }
 
+  /** Write a finished chain now and keep only its blockref; see ChainTree.writeOut. */
+  writeOut(c: Chain): void {
+    this.tree.writeOut(c, this.freemap, this.tid, (off, bytes) => this.writeAt(off, bytes));
+  }
+
   /** Put a new leaf block (file data) on the media now; see Chain.preWritten. */
   writeLeaf(c: Chain): void {
     this.tree.writeLeafNow(c, this.freemap, (off, bytes) => this.writeAt(off, bytes));

@@ -37,11 +37,15 @@ export function lz4Decompress(phys: Uint8Array, logicalSize: number): Uint8Array
   return dst.subarray(0, logicalSize); // the tail past n is zero, as the kernel zero-fills it
 }
 
+/** One hash table for every compression: cleared per block rather than allocated per block. */
+const LZ4_HASH = new Uint32Array(1 << 16);
+
 /** LZ4 with the length prefix; null when the result would not be smaller than `maxPhys`. */
 export function lz4Compress(data: Uint8Array, maxPhys = data.length): Uint8Array | null {
   const bound = lz4.compressBound(data.length);
   const out = new Uint8Array(LZ4_PREFIX_BYTES + bound);
-  const n = lz4.compressBlock(data, out.subarray(LZ4_PREFIX_BYTES), 0, data.length, new Uint32Array(1 << 16));
+  LZ4_HASH.fill(0);
+  const n = lz4.compressBlock(data, out.subarray(LZ4_PREFIX_BYTES), 0, data.length, LZ4_HASH);
   if (n <= 0 || n + LZ4_PREFIX_BYTES > maxPhys) return null;
   new DataView(out.buffer).setInt32(0, n, true);
   return out.subarray(0, LZ4_PREFIX_BYTES + n);

@@ -190,6 +190,8 @@ export function populate(
       default:
         summary.others++;
     }
+    // A finished non-directory is written now so memory does not grow with the tree.
+    if (e.type !== OBJTYPE_DIRECTORY && !(e.nlink > 1)) w.finish(chain);
     progress?.({ files: summary.files + summary.directories + summary.symlinks + summary.others, bytes: summary.bytesIn });
   }
   summary.bytesStored = BigInt(w.stats.dataBytes);
