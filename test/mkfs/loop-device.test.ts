@@ -57,6 +57,24 @@ loopTest('mkfs formats a block device, and dump reads it back', () => {
   expect(h2kit(['mkfs', probe.dev]).status).toBe(6);
 });
 
+loopTest('on a block device, stale data in the reserved segment, boot and aux areas is zeroed', () => {
+  if (!probe.ok) return;
+  // garbage where a previous filesystem could have left metadata
+  const fd = fs.openSync(probe.file, 'r+');
+  const junk = Buffer.alloc(1 << 20, 0xa5);
+  for (const off of [0x10000, 0x200000, 4 << 20, 20 << 20, 60 << 20, 68 << 20]) fs.writeSync(fd, junk, 0, junk.length, off);
+  fs.closeSync(fd);
+  const r = h2kit(['mkfs', '--force', '--json', probe.dev]);
+  expect(r.status).toBe(0);
+  const doc = JSON.parse(r.stdout.toString());
+  const allocBeg = Number(BigInt(doc.allocator_beg));
+  const img = fs.readFileSync(probe.file);
+  // everything below the first inodes, except the header copy itself, is zero again
+  const header = 65536;
+  expect(img.subarray(header, 4 << 20).every((b) => b === 0)).toBe(true);
+  expect(img.subarray(4 << 20, allocBeg - (allocBeg % 65536)).every((b) => b === 0)).toBe(true);
+});
+
 const mountable = probe.ok ? tryRun('mkfs.ext2', ['-V']) : { ok: false as const, why: 'no loop device' };
 (probe.ok && mountable.ok ? test : test.skip)('a mounted block device is refused even with --force, its bytes unchanged', () => {
   const loop = attach(64 << 20);
