@@ -29,7 +29,11 @@ export function oneLine(err: unknown): string {
     .split('\n')
     .map((l) => l.replace(/^\s*(›\s*)?(Error:\s*)?/, '').trim())
     .filter((l) => l.length > 0 && !/^See more help with/.test(l));
-  if (lines.length > 1 && lines[0].endsWith(':')) return `${lines[0]} ${lines[1].split(/\s+/)[0]} (see --help)`;
+  if (lines.length > 1 && lines[0].endsWith(':')) {
+    // "Missing 1 required arg:" is followed by the argument's help: keep just its name
+    if (/^Missing/.test(lines[0])) return `${lines[0]} ${lines[1].split(/\s+/)[0]} (see --help)`;
+    return `${lines[0]} ${lines.slice(1).join('; ')}`;
+  }
   return lines.join('; ');
 }
 

@@ -1,0 +1,104 @@
+/**
+ * fsck, first part (headers, topology, freemap): every reference image is clean; damage made by
+ * our own tools is found with the right code; checking never writes.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { VOLUME_BYTES, ZONE_BYTES, decodeInode, encodeInode, BREF_TYPE_INODE, decodeVolumeHeader, sealVolumeHeader } from '../../src/format';
+import { VolumeSet, WriteSession } from '../../src/engine';
+import { checkFilesystem, PROBLEMS } from '../../src/ops/fsck';
+import { freshImage, h2kit, sameBytes, tempDir } from '../helpers/cli';
+import { inDir, refImage, referenceImageNames } from '../helpers/reference';
+
+function codes(img: string): string[] {
+  const vols = VolumeSet.open(img);
+  try {
+    return checkFilesystem(vols).problems.filter((p) => PROBLEMS[p.code].severity !== 'info').map((p) => p.code);
+  } finally {
+    vols.close();
+  }
+}
+
+test.each(referenceImageNames())('reference image %s has no errors or warnings', (name) => {
+  const img = refImage(name);
+  const found = inDir(img.dir, () => {
+    const vols = VolumeSet.open(img.spec);
+    try {
+      return checkFilesystem(vols).problems.filter((p) => PROBLEMS[p.code].severity !== 'info').map((p) => p.code);
+    } finally {
+      vols.close();
+    }
+  });
+  expect(found).toEqual([]);
+});
+
+function patch(file: string, off: number, bytes: Uint8Array): void {
+  const fd = fs.openSync(file, 'r+');
+  fs.writeSync(fd, bytes, 0, bytes.length, off);
+  fs.closeSync(fd);
+}
+
+test('a damaged header copy is HDR_CRC, and fsck exits 4 without writing', () => {
+  const img = freshImage('n10g', tempDir('fsck-hdr'));
+  patch(img, 2 * Number(ZONE_BYTES) + 0x300, Uint8Array.of(0xee)); // inside copy 2's sector 1
+  const pristine = path.join(tempDir('fsck-hdr-copy'), 'n10g.img');
+  fs.copyFileSync(img, pristine);
+  expect(codes(img)).toEqual(['HDR_CRC']);
+  const r = h2kit(['fsck', img]);
+  expect(r.status).toBe(4);
+  expect(r.stdout.toString()).toMatch(/error: HDR_CRC: volume header .* copy 2: CRC mismatch \(sector 1 crc/);
+  expect(sameBytes(img, pristine)).toBe(true);
+});
+
+test('a corrupted inode block is BLOCK_CHECK', async () => {
+  const img = freshImage('mk_lz4_xxhash64', tempDir('fsck-block'));
+  const vols = VolumeSet.open(img);
+  const sroot = vols.header.srootBlockset[0];
+  vols.close();
+  patch(img, Number(sroot.dataOff & ~0x3fn) + 0x40, Uint8Array.of(0x77)); // the super-root inode's times
+  expect(codes(img)).toEqual(['BLOCK_CHECK']);
+});
+
+test('a referenced block the freemap says is free is FREEMAP_HOLE; a lagging freemap_tid is RECOVERY_NEEDED', async () => {
+  const img = freshImage('n10g', tempDir('fsck-hole'));
+  const s = await WriteSession.open(img, { purpose: 'test' });
+  for (const v of s.walk()) {
+    if (v.bref.type === BREF_TYPE_INODE && v.depth === 2) {
+      const ino = decodeInode(s.current(v));
+      ino.meta.mode = 0o700;
+      s.modify(v, encodeInode(ino));
+      break;
+    }
+  }
+  s.commit();
+  const best = s.vols.root.selection.best + 1;
+  s.close();
+  // put back the freemap of before the commit, with freemap_tid lagging: the new blocks are holes
+  const pristine = freshImage('n10g', tempDir('fsck-hole-pristine'));
+  const read = (f: string, off: number): Buffer => {
+    const b = Buffer.alloc(VOLUME_BYTES);
+    const fd = fs.openSync(f, 'r');
+    fs.readSync(fd, b, 0, VOLUME_BYTES, off);
+    fs.closeSync(fd);
+    return b;
+  };
+  const old = decodeVolumeHeader(read(pristine, 0));
+  const h = decodeVolumeHeader(read(img, best * Number(ZONE_BYTES)));
+  h.freemapBlockset = old.freemapBlockset;
+  h.freemapTid = old.freemapTid;
+  patch(img, best * Number(ZONE_BYTES), sealVolumeHeader(h));
+  const found = codes(img);
+  expect(found).toContain('FREEMAP_HOLE');
+  expect(found).toContain('RECOVERY_NEEDED');
+});
+
+test('exclusive modes, JSON, and the fsck(8) codes for usage and operational errors', () => {
+  const a = refImage('a');
+  expect(h2kit(['fsck', '-n', '-y', path.join(a.dir, 'a.img')]).status).toBe(16);
+  expect(h2kit(['fsck', path.join(a.dir, 'missing.img')]).status).toBe(8);
+  const r = h2kit(['fsck', '--json', path.join(a.dir, 'a.img')]);
+  expect(r.status).toBe(0);
+  const doc = JSON.parse(r.stdout.toString());
+  expect(doc.__header.command).toBe('fsck');
+  expect(doc.phases.map((p: { name: string }) => p.name)).toEqual(['Pass 1: volume headers', 'Pass 2: topology', 'Pass 5: freemap']);
+});
