@@ -5,9 +5,7 @@
 import {
   BLOCKREF_BYTES,
   BREF_TYPE_DATA,
-  BREF_TYPE_DIRENT,
   BREF_TYPE_FREEMAP,
-  BREF_TYPE_FREEMAP_LEAF,
   BREF_TYPE_FREEMAP_NODE,
   BREF_TYPE_INDIRECT,
   BREF_TYPE_INODE,
@@ -18,7 +16,6 @@ import {
   INODE_BYTES,
   OPFLAG_DIRECTDATA,
   RADIX_MAX,
-  SET_COUNT,
   VolumeHeader,
   brefBytes,
   brefCompMethod,
@@ -37,17 +34,6 @@ import { VolumeSet } from './volumes';
 /** Where a blockref is, for messages: "inode key 0x... at 0x...". */
 export function describeBref(b: Blockref): string {
   return `${breftypeName(b.type)} key 0x${hex64(b.key)} at 0x${hex64(b.dataOff)}`;
-}
-
-/** Types whose blocks hold a table of child blockrefs. */
-export function isNodeType(type: number): boolean {
-  return (
-    type === BREF_TYPE_INODE ||
-    type === BREF_TYPE_INDIRECT ||
-    type === BREF_TYPE_FREEMAP_NODE ||
-    type === BREF_TYPE_VOLUME ||
-    type === BREF_TYPE_FREEMAP
-  );
 }
 
 /** Default bound of the verified-metadata cache. */
@@ -167,11 +153,3 @@ function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
   return true;
 }
-
-/** Blockset of the header's root for a pseudo-type (the children of the volume or freemap root). */
-export function rootBlockset(h: VolumeHeader, type: number): Blockref[] {
-  return type === BREF_TYPE_FREEMAP ? h.freemapBlockset : h.srootBlockset;
-}
-
-export const LEAF_TYPES = new Set([BREF_TYPE_DATA, BREF_TYPE_DIRENT, BREF_TYPE_FREEMAP_LEAF]);
-export const BLOCKSET_COUNT = SET_COUNT;
