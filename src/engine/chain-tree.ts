@@ -158,6 +158,18 @@ export class ChainTree {
     c.preWritten = true;
   }
 
+  /** Every live non-indirect entry under `top` whose key lies in [lo, hi], in key order. */
+  *scanRange(top: Chain, lo: bigint, hi: bigint): Generator<{ parent: Chain; index: number }> {
+    const node = this.load(top);
+    if (!node.table) return;
+    for (let i = 0; i < node.table.length; i++) {
+      const b = node.table[i].bref;
+      if (b.type === 0 || keyEnd(b) < lo || b.key > hi) continue;
+      if (b.type === BREF_TYPE_INDIRECT) yield* this.scanRange(this.child(node, i), lo, hi);
+      else yield { parent: node, index: i };
+    }
+  }
+
   child(parent: Chain, index: number): Chain {
     return this.load(childOf(parent, index));
   }

@@ -35,6 +35,8 @@ import {
   NFREEMAPS,
   OFF_MASK,
   PBUFRADIX,
+  RADIX_MAX,
+  RADIX_MIN,
   PBUFSIZE,
   SEGMASK,
   SET_COUNT,
@@ -225,7 +227,7 @@ export class Freemap {
    */
   allocate(type: number, bytes: number, subKey: bigint = 0n): bigint {
     const radix = Math.log2(bytes);
-    if (!Number.isInteger(radix) || radix < 10 || radix > PBUFRADIX) throw new H2Error(`cannot allocate ${bytes} bytes`);
+    if (!Number.isInteger(radix) || radix < RADIX_MIN || radix > RADIX_MAX) throw new H2Error(`cannot allocate ${bytes} bytes`);
     let hindex = PBUFRADIX - FREEMAP_BLOCK_RADIX + type * HEUR_NRADIX;
     hindex &= HEUR_TYPES * HEUR_NRADIX - 1;
     let bnext = this.heur[hindex];
@@ -266,9 +268,8 @@ export class Freemap {
         const off = bmapAlloc(b, cls, subKey, radix);
         if (off !== null) {
           leaf.dirty = true;
-          leaf.avail = leaf.bmaps.reduce((s, x) => s + BigInt(x.avail), 0n);
-          const taken = radix < FREEMAP_BLOCK_RADIX ? off.granuleTaken : 2 ** radix;
-          this.freeDelta -= BigInt(taken);
+          leaf.avail -= BigInt(off.taken);
+          this.freeDelta -= BigInt(off.taken);
           return key + BigInt(n) * FREEMAP_LEVEL0_SIZE + BigInt(off.offset);
         }
       }
@@ -327,7 +328,7 @@ export class Freemap {
     if (changed) {
       leaf.dirty = true;
       leaf.bigmask = 0xffffffff;
-      leaf.avail = leaf.bmaps.reduce((t, x) => t + BigInt(x.avail), 0n);
+      leaf.avail -= BigInt(gained);
       this.relaxed = false;
       this.freeDelta -= BigInt(gained);
     }
@@ -496,9 +497,10 @@ export function reserveFreemapBlock(key: bigint, keybits: number, oldDataOff: bi
 
 /**
  * hammer2_bmap_alloc: place a 2^radix block inside one 4 MiB segment. Returns the offset in
- * the segment and, for sub-16 KiB blocks, how much of a granule became newly used.
+ * the segment and the bytes of the segment newly in use (a sub-16 KiB block takes a whole
+ * granule only when it is the granule's first).
  */
-function bmapAlloc(b: BmapData, cls: number, subKey: number, radix: number): { offset: number; granuleTaken: number } | null {
+function bmapAlloc(b: BmapData, cls: number, subKey: number, radix: number): { offset: number; taken: number } | null {
   const size = 2 ** radix;
   const bmradix = radix <= FREEMAP_BLOCK_RADIX ? 2 : 2 << (radix - FREEMAP_BLOCK_RADIX);
   const maskOf = (bits: number): bigint => (bits === 64 ? ALLONES : (1n << BigInt(bits)) - 1n);
@@ -549,5 +551,5 @@ function bmapAlloc(b: BmapData, cls: number, subKey: number, radix: number): { o
   b.bitmapq[i] |= bmmask;
   if (b.class === 0) b.class = cls;
   b.avail -= bgsize;
-  return { offset, granuleTaken: bgsize };
+  return { offset, taken: bgsize };
 }

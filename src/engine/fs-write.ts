@@ -121,13 +121,13 @@ export class FsWriter {
   /** Directory entry `name` of `dir`: its chain position and inode number. */
   findEntry(dir: Chain, name: Uint8Array): { parent: Chain; index: number; inum: bigint; type: number } | null {
     const hash = dirhash(name);
-    for (let key = hash; key <= (hash | DIRHASH_LOMASK); key++) {
-      const f = this.tree.lookup(dir, key, BREF_TYPE_DIRENT);
-      if (f.index < 0) return null;
-      const b = f.parent.table![f.index].bref;
-      const head = embedDirent(b);
-      if (Buffer.compare(Buffer.from(this.direntName(f.parent, f.index)), Buffer.from(name)) === 0) {
-        return { parent: f.parent, index: f.index, inum: head.inum, type: head.type };
+    // The whole collision range: a deleted entry can leave a gap before the one we want.
+    for (const { parent, index } of this.tree.scanRange(dir, hash, hash | DIRHASH_LOMASK)) {
+      const b = parent.table![index].bref;
+      if (b.type !== BREF_TYPE_DIRENT) continue;
+      if (Buffer.compare(Buffer.from(this.direntName(parent, index)), Buffer.from(name)) === 0) {
+        const head = embedDirent(b);
+        return { parent, index, inum: head.inum, type: head.type };
       }
     }
     return null;
@@ -204,8 +204,10 @@ export class FsWriter {
   /** Add a directory entry `name` → `inum` to `dir` at the first free key of its hash range. */
   link(dir: Chain, name: Uint8Array, inum: bigint, type: number): void {
     const hash = dirhash(name);
+    const used = new Set<bigint>();
+    for (const { parent, index } of this.tree.scanRange(dir, hash, hash | DIRHASH_LOMASK)) used.add(parent.table![index].bref.key);
     let key = hash;
-    while (this.tree.lookup(dir, key, BREF_TYPE_DIRENT).index >= 0) {
+    while (used.has(key)) {
       if ((key & DIRHASH_LOMASK) === DIRHASH_LOMASK) throw new H2Error('link: the name hash collision range is full');
       key++;
     }

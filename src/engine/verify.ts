@@ -34,6 +34,37 @@ export interface VerifyReport {
   recoveryNeeded: boolean;
 }
 
+/** Record the 16 KiB granules a block occupies. */
+export function addGranules(used: Set<bigint>, dataOff: bigint, bytes: number): void {
+  const off = dataOff & OFF_MASK;
+  for (let g = off & ~BigInt(FREEMAP_BLOCK_SIZE - 1); g < off + BigInt(bytes); g += BigInt(FREEMAP_BLOCK_SIZE)) used.add(g);
+}
+
+/** Holes and leaks of the freemap, given the granules the volume topology uses. */
+export function compareFreemap(chains: ChainReader, used: Set<bigint>): { holes: bigint[]; leaks: bigint[] } {
+  const h = chains.header;
+  const holes: bigint[] = [];
+  const leaks: bigint[] = [];
+  const fm = Freemap.load(chains);
+  const lo = (h.allocatorBeg + SEGMASK) & ~SEGMASK;
+  for (const g of used) {
+    if (g < lo || (g & (FREEMAP_LEVEL1_SIZE - 1n)) < ZONE_SEG) continue;
+    if (fm.states(g, FREEMAP_BLOCK_SIZE)[0] !== 3) holes.push(g);
+  }
+  for (const leaf of fm.leaves()) {
+    for (let i = 0; i < FREEMAP_COUNT; i++) {
+      const seg = leaf.key + BigInt(i) * FREEMAP_LEVEL0_SIZE;
+      const first = leaf.key + ZONE_SEG > lo ? leaf.key + ZONE_SEG : lo;
+      if (seg < first || seg >= chains.vols.totalSize) continue;
+      for (let b = 0; b < BLOCKS_PER_SEGMENT; b++) {
+        const g = seg + BigInt(b * FREEMAP_BLOCK_SIZE);
+        if (bmapState(leaf.bmaps[i], b) !== 0 && !used.has(g)) leaks.push(g);
+      }
+    }
+  }
+  return { holes, leaks };
+}
+
 export function verifyFilesystem(chains: ChainReader): VerifyReport {
   const h = chains.header;
   const report: VerifyReport = { blockrefs: 0, checkFailures: [], holes: [], leaks: [], recoveryNeeded: h.freemapTid < h.mirrorTid };
@@ -44,27 +75,9 @@ export function verifyFilesystem(chains: ChainReader): VerifyReport {
       if (v.error) report.checkFailures.push(v.error);
       else if (v.check && !v.check.ok) report.checkFailures.push(`check code mismatch at 0x${v.bref.dataOff.toString(16)}`);
       if (root === BREF_TYPE_FREEMAP || v.bref.type === BREF_TYPE_VOLUME) continue;
-      const n = brefBytes(v.bref);
-      const off = v.bref.dataOff & OFF_MASK;
-      for (let g = off & ~BigInt(FREEMAP_BLOCK_SIZE - 1); g < off + BigInt(n); g += BigInt(FREEMAP_BLOCK_SIZE)) used.add(g);
+      addGranules(used, v.bref.dataOff, brefBytes(v.bref));
     }
   }
-  const fm = Freemap.load(chains);
-  const lo = (h.allocatorBeg + SEGMASK) & ~SEGMASK;
-  for (const g of used) {
-    if (g < lo || (g & (FREEMAP_LEVEL1_SIZE - 1n)) < ZONE_SEG) continue;
-    if (fm.states(g, FREEMAP_BLOCK_SIZE)[0] !== 3) report.holes.push(g);
-  }
-  for (const leaf of fm.leaves()) {
-    for (let i = 0; i < FREEMAP_COUNT; i++) {
-      const seg = leaf.key + BigInt(i) * FREEMAP_LEVEL0_SIZE;
-      const first = leaf.key + ZONE_SEG > lo ? leaf.key + ZONE_SEG : lo;
-      if (seg < first || seg >= chains.vols.totalSize) continue;
-      for (let b = 0; b < BLOCKS_PER_SEGMENT; b++) {
-        const g = seg + BigInt(b * FREEMAP_BLOCK_SIZE);
-        if (bmapState(leaf.bmaps[i], b) !== 0 && !used.has(g)) report.leaks.push(g);
-      }
-    }
-  }
+  Object.assign(report, compareFreemap(chains, used));
   return report;
 }

@@ -42,17 +42,23 @@ export interface Visit {
 export interface WalkOptions {
   /** read and verify DATA blocks too (they are the bulk of the bytes) */
   readData: boolean;
+  /** walk from this super-root blockset instead of the header's (a tree not yet committed) */
+  srootBlockset?: Blockref[];
 }
 
-/** The pseudo-blockref of a header root (the volume topology or the freemap). */
-export function headerRootBref(chains: ChainReader, type: typeof BREF_TYPE_VOLUME | typeof BREF_TYPE_FREEMAP): Blockref {
-  const best = Math.max(0, chains.vols.root.selection.best);
+/** The pseudo-blockref of a header copy's root (the volume topology or the freemap). */
+export function headerCopyRootBref(copy: number, type: number, mirrorTid: bigint): Blockref {
   return {
     ...emptyBlockref(),
     type,
-    dataOff: (BigInt(best) * ZONE_BYTES) | BigInt(Math.log2(VOLUME_BYTES)),
-    mirrorTid: chains.header.mirrorTid,
+    dataOff: (BigInt(copy) * ZONE_BYTES) | BigInt(Math.log2(VOLUME_BYTES)),
+    mirrorTid,
   };
+}
+
+/** The root pseudo-blockref of the best header copy. */
+export function headerRootBref(chains: ChainReader, type: typeof BREF_TYPE_VOLUME | typeof BREF_TYPE_FREEMAP): Blockref {
+  return headerCopyRootBref(Math.max(0, chains.vols.root.selection.best), type, chains.header.mirrorTid);
 }
 
 export function* walkTree(chains: ChainReader, root: Blockref, opts: WalkOptions): Generator<Visit> {
@@ -79,7 +85,7 @@ export function* walkTree(chains: ChainReader, root: Blockref, opts: WalkOptions
     if (error || (check && !check.ok)) continue;
     let kids: Blockref[];
     try {
-      kids = chains.children(bref, data);
+      kids = bref.type === BREF_TYPE_VOLUME && opts.srootBlockset ? opts.srootBlockset : chains.children(bref, data);
     } catch {
       continue;
     }

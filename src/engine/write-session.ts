@@ -216,18 +216,12 @@ export class WriteSession {
     const live = new Set<bigint>();
     if (wanted.size === 0) return live;
     const chains = new ChainReader(this.vols);
-    const root = { ...headerRootBref(chains, BREF_TYPE_VOLUME) };
-    const saved = this.vols.root.header.srootBlockset;
-    this.vols.root.header.srootBlockset = h.srootBlockset;
-    try {
-      for (const v of walkTree(chains, root, { readData: false })) {
-        const n = brefBytes(v.bref);
-        if (n === 0 || n >= FREEMAP_BLOCK_SIZE) continue;
-        const g = (v.bref.dataOff & OFF_MASK) & ~BigInt(FREEMAP_BLOCK_SIZE - 1);
-        if (wanted.has(g)) live.add(g);
-      }
-    } finally {
-      this.vols.root.header.srootBlockset = saved;
+    const root = headerRootBref(chains, BREF_TYPE_VOLUME);
+    for (const v of walkTree(chains, root, { readData: false, srootBlockset: h.srootBlockset })) {
+      const n = brefBytes(v.bref);
+      if (n === 0 || n >= FREEMAP_BLOCK_SIZE) continue;
+      const g = (v.bref.dataOff & OFF_MASK) & ~BigInt(FREEMAP_BLOCK_SIZE - 1);
+      if (wanted.has(g)) live.add(g);
     }
     return live;
   }

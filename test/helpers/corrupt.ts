@@ -9,6 +9,7 @@ import {
   BREF_TYPE_VOLUME,
   CHECK_OFF,
   VOLUME_BYTES,
+  ZONE_BYTES,
   decodeBlockref,
   decodeVolumeHeader,
   sealVolumeHeader,
@@ -105,7 +106,7 @@ export function resealUpward(dev: OverlayDevice, vols: VolumeSet, v: Visit): voi
   }
   // the roots' children live in the header: re-seal the best copy's CRCs
   const best = vols.root.selection.best;
-  const hdrOff = BigInt(best) * 2n * 1024n * 1024n * 1024n;
+  const hdrOff = BigInt(best) * ZONE_BYTES;
   const h = decodeVolumeHeader(vols.read(hdrOff, VOLUME_BYTES));
   dev.write(hdrOff, sealVolumeHeader(h));
 }

@@ -39,9 +39,7 @@ import {
   SET_COUNT,
   SEGMASK,
   UUID_STRING,
-  VOLUME_BYTES,
   VolumeHeader,
-  ZONE_BYTES,
   ZONE_FREEMAP_00,
   ZONE_FREEMAP_INC,
   brefOffset,
@@ -73,7 +71,7 @@ import {
   INODE_FILENAME_OFF,
   INODE_BYTES,
 } from '../../format';
-import { TraversalGuard, VolumeSet } from '../../engine';
+import { TraversalGuard, VolumeSet, headerCopyRootBref } from '../../engine';
 import { cName, fixedRatio, hexN, padRight, time64ToStr } from '../common/cfmt';
 import { FreemapTotals, countFreemapBlocks, newFreemapTotals } from './freemap-totals';
 
@@ -512,12 +510,7 @@ export function renderShow(vols: VolumeSet, which: ShowWhich, opts: ShowOptions,
         showVolhdr(ctx, hdr, j);
         nextLoff = nextVolume(hdr, loff);
       } else {
-        const root: Blockref = {
-          ...decodeBlockrefs(new Uint8Array(BLOCKREF_BYTES), 0, 1)[0],
-          type: which === 'show' ? BREF_TYPE_VOLUME : BREF_TYPE_FREEMAP,
-          dataOff: (BigInt(j) * ZONE_BYTES) | BigInt(Math.log2(VOLUME_BYTES)),
-          mirrorTid: hdr.mirrorTid,
-        };
+        const root = headerCopyRootBref(j, which === 'show' ? BREF_TYPE_VOLUME : BREF_TYPE_FREEMAP, hdr.mirrorTid);
         showBref(ctx, hdr, 0, j, root, 0);
         nextLoff = NO_VOLUME;
       }

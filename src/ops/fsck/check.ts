@@ -26,7 +26,7 @@ import {
   hex64,
   uuidToString,
 } from '../../format';
-import { ChainReader, VolumeSet, headerRootBref, verifyFilesystem, walkTree } from '../../engine';
+import { ChainReader, VolumeSet, addGranules, compareFreemap, headerRootBref, walkTree } from '../../engine';
 import { Problem, ProblemCode, sortProblems } from './problems';
 
 export interface PhaseReport {
@@ -89,7 +89,8 @@ function headerPass(vols: VolumeSet, add: (p: Problem) => void): void {
   }
 }
 
-function topologyPass(chains: ChainReader, add: (p: Problem) => void): { blockrefs: number; bytes: number } {
+function topologyPass(chains: ChainReader, add: (p: Problem) => void): { blockrefs: number; bytes: number; used: Set<bigint> } {
+  const used = new Set<bigint>();
   const total = chains.vols.totalSize;
   const seen = new Map<bigint, bigint>();
   let blockrefs = 0;
@@ -107,6 +108,7 @@ function topologyPass(chains: ChainReader, add: (p: Problem) => void): { blockre
         add({ code: 'BREF_RADIX', ...loc, detail: String(radix) });
       }
       const off = b.dataOff & OFF_MASK;
+      if (radix !== 0 && root === BREF_TYPE_VOLUME) addGranules(used, b.dataOff, 1 << radix);
       if (radix !== 0) {
         if (off + (1n << BigInt(radix)) > total) add({ code: 'BREF_OFF_OUTSIDE', ...loc, detail: '' });
         else if (root === BREF_TYPE_VOLUME && off % FREEMAP_LEVEL1_SIZE < ZONE_SEG) add({ code: 'BREF_OFF_RESERVED', ...loc, detail: '' });
@@ -142,7 +144,7 @@ function topologyPass(chains: ChainReader, add: (p: Problem) => void): { blockre
       }
     }
   }
-  return { blockrefs, bytes };
+  return { blockrefs, bytes, used };
 }
 
 /** The live entries of a block table must be sorted by key without overlapping ranges. */
@@ -158,13 +160,14 @@ function checkOrder(kids: Blockref[], parent: Blockref, add: (p: Problem) => voi
   }
 }
 
-function freemapPass(chains: ChainReader, add: (p: Problem) => void): void {
-  const r = verifyFilesystem(chains);
+/** Pass 5, on the granules pass 2 found in use (the tree is read once). */
+function freemapPass(chains: ChainReader, used: Set<bigint>, add: (p: Problem) => void): void {
+  const r = compareFreemap(chains, used);
   const loc = (g: bigint) => ({ zone: g / ZONE_BYTES, dataOff: g, type: BREF_TYPE_FREEMAP_LEAF, key: g, where: `granule 0x${hex64(g)}` });
   for (const g of r.holes) add({ code: 'FREEMAP_HOLE', ...loc(g), detail: '' });
   for (const g of r.leaks) add({ code: 'FREEMAP_LEAK', ...loc(g), detail: '' });
-  if (r.recoveryNeeded) {
-    const h = chains.header;
+  const h = chains.header;
+  if (h.freemapTid < h.mirrorTid) {
     add({ code: 'RECOVERY_NEEDED', zone: 0n, dataOff: 0n, type: BREF_TYPE_VOLUME, key: 0n, where: 'volume header', detail: `0x${hex64(h.freemapTid)}` });
   }
 }
@@ -184,6 +187,6 @@ export function checkFilesystem(vols: VolumeSet): CheckReport {
   };
   phase('Pass 1: volume headers', (add) => headerPass(vols, add));
   const topo = phase('Pass 2: topology', (add) => topologyPass(chains, add));
-  phase('Pass 5: freemap', (add) => freemapPass(chains, add));
+  phase('Pass 5: freemap', (add) => freemapPass(chains, topo.used, add));
   return { problems: sortProblems(problems), phases, blockrefs: topo.blockrefs, bytesVerified: topo.bytes };
 }
