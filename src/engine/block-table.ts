@@ -13,7 +13,8 @@ import {
   BREF_TYPE_INDIRECT,
   BREF_TYPE_INODE,
   Blockref,
-  brefRadix,
+  childStats,
+  cloneBlockref,
   embedStats,
   emptyBlockref,
   setEmbedStats,
@@ -54,21 +55,16 @@ export function baseFind<C>(table: Slot<C>[], key: bigint): number {
 /** Statistics a child contributes to its parent's blockref. */
 function adjustStats(parent: Blockref, elm: Blockref, sign: 1n | -1n): void {
   const st = embedStats(parent);
-  const radix = brefRadix(elm);
-  if (radix) st.dataCount += sign * (1n << BigInt(radix));
+  const add = childStats(elm);
+  st.dataCount += sign * add.dataCount;
+  st.inodeCount += sign * add.inodeCount;
   let leaf = BigInt(parent.leafCount);
   const LEAF_MAX = BigInt(BLOCKREF_LEAF_MAX);
   switch (elm.type) {
     case BREF_TYPE_INODE:
     case BREF_TYPE_DATA:
     case BREF_TYPE_INDIRECT: {
-      if (elm.type === BREF_TYPE_INODE) st.inodeCount += sign;
       if (elm.type !== BREF_TYPE_INDIRECT && leaf !== LEAF_MAX) leaf = sign > 0 ? leaf + 1n : leaf > 0n ? leaf - 1n : 0n;
-      if (elm.type !== BREF_TYPE_DATA) {
-        const c = embedStats(elm);
-        st.dataCount += sign * c.dataCount;
-        st.inodeCount += sign * c.inodeCount;
-      }
       if (elm.type !== BREF_TYPE_INODE && leaf !== LEAF_MAX) {
         const n = BigInt(elm.leafCount);
         if (sign > 0) leaf = leaf + n < LEAF_MAX ? leaf + n : LEAF_MAX;
@@ -80,13 +76,18 @@ function adjustStats(parent: Blockref, elm: Blockref, sign: 1n | -1n): void {
       if (leaf !== LEAF_MAX) leaf = sign > 0 ? leaf + 1n : leaf > 0n ? leaf - 1n : 0n;
       break;
   }
-  // Counts never go negative on disk; clamp what a damaged tree could drive below zero.
-  setEmbedStats(parent, { dataCount: st.dataCount < 0n ? 0n : st.dataCount & U64, inodeCount: st.inodeCount < 0n ? 0n : st.inodeCount & U64 });
+  // Unsigned 64-bit arithmetic, as the kernel's: newfs leaves the super-root's counts at zero
+  // while its PFS inodes count themselves, so the first delete goes below zero and the insert
+  // that follows brings it back.
+  setEmbedStats(parent, { dataCount: st.dataCount & U64, inodeCount: st.inodeCount & U64 });
   parent.leafCount = Number(leaf);
 }
 
-export function baseInsert<C>(parent: Blockref, table: Slot<C>[], slot: Slot<C>): void {
+export function baseInsert<C>(parent: Blockref, table: Slot<C>[], given: Slot<C>): void {
   const count = table.length;
+  // The table keeps its own copy: a chain's blockref changes in place (its stats follow its
+  // children), and the next flush must subtract what the table holds, not the changed value.
+  const slot = { bref: cloneBlockref(given.bref), chain: given.chain };
   const elm = slot.bref;
   adjustStats(parent, elm, 1n);
   let i = baseFind(table, elm.key);
@@ -134,7 +135,7 @@ export function baseDelete<C>(parent: Blockref, table: Slot<C>[], elm: Blockref)
 export function baseReplace<C>(parent: Blockref, table: Slot<C>[], index: number, bref: Blockref): void {
   adjustStats(parent, table[index].bref, -1n);
   adjustStats(parent, bref, 1n);
-  table[index] = { bref, chain: table[index].chain };
+  table[index] = { bref: cloneBlockref(bref), chain: table[index].chain };
 }
 
 export function emptySlot<C>(): Slot<C> {

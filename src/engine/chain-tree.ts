@@ -11,6 +11,7 @@ import {
   BREF_TYPE_INODE,
   BREF_TYPE_VOLUME,
   Blockref,
+  cloneBlockref,
   IND_BYTES_MIN,
   IND_BYTES_NOM,
   Inode,
@@ -79,7 +80,7 @@ export class Chain {
 /** The chain of the child in `slot` of `parent`, loading it (not its contents) if needed. */
 function childOf(parent: Chain, index: number): Chain {
   const s = parent.table![index];
-  if (!s.chain) s.chain = new Chain(s.bref, parent, false);
+  if (!s.chain) s.chain = new Chain(cloneBlockref(s.bref), parent, false);
   return s.chain;
 }
 
@@ -307,7 +308,7 @@ export class ChainTree {
           if (s.chain && s.chain.dirty) baseReplace(c.bref, c.table!, i, flushChain(s.chain));
         });
       }
-      const ref: Blockref = { ...c.bref, embed: c.bref.embed.slice(), check: c.bref.check.slice() };
+      const ref = cloneBlockref(c.bref);
       let bytes: Uint8Array;
       if (c.bref.type === BREF_TYPE_INODE) {
         const ino = c.inode!;

@@ -103,7 +103,7 @@ export class ChainReader {
     const old = this.cache.get(bref.dataOff);
     if (old) this.cacheBytes -= old.data.length;
     this.cache.delete(bref.dataOff);
-    this.cache.set(bref.dataOff, { data, methods: bref.methods, check: bref.check.slice() });
+    this.cache.set(bref.dataOff, { data, methods: bref.methods, check: new Uint8Array(bref.check) });
     this.cacheBytes += data.length;
     for (const [k, v] of this.cache) {
       if (this.cacheBytes <= this.cacheLimit) break;

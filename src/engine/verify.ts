@@ -40,11 +40,19 @@ export function addGranules(used: Set<bigint>, dataOff: bigint, bytes: number): 
   for (let g = off & ~BigInt(FREEMAP_BLOCK_SIZE - 1); g < off + BigInt(bytes); g += BigInt(FREEMAP_BLOCK_SIZE)) used.add(g);
 }
 
+export interface FreemapComparison {
+  holes: bigint[];
+  leaks: bigint[];
+  /** bytes of the allocatable range the freemap marks allocated (what allocator_free subtracts) */
+  allocatedBytes: bigint;
+}
+
 /** Holes and leaks of the freemap, given the granules the volume topology uses. */
-export function compareFreemap(chains: ChainReader, used: Set<bigint>): { holes: bigint[]; leaks: bigint[] } {
+export function compareFreemap(chains: ChainReader, used: Set<bigint>): FreemapComparison {
   const h = chains.header;
   const holes: bigint[] = [];
   const leaks: bigint[] = [];
+  let allocated = 0n;
   const fm = Freemap.load(chains);
   const lo = (h.allocatorBeg + SEGMASK) & ~SEGMASK;
   for (const g of used) {
@@ -58,11 +66,13 @@ export function compareFreemap(chains: ChainReader, used: Set<bigint>): { holes:
       if (seg < first || seg >= chains.vols.totalSize) continue;
       for (let b = 0; b < BLOCKS_PER_SEGMENT; b++) {
         const g = seg + BigInt(b * FREEMAP_BLOCK_SIZE);
-        if (bmapState(leaf.bmaps[i], b) !== 0 && !used.has(g)) leaks.push(g);
+        if (bmapState(leaf.bmaps[i], b) === 0) continue;
+        allocated += BigInt(FREEMAP_BLOCK_SIZE);
+        if (!used.has(g)) leaks.push(g);
       }
     }
   }
-  return { holes, leaks };
+  return { holes, leaks, allocatedBytes: allocated };
 }
 
 export function verifyFilesystem(chains: ChainReader): VerifyReport {
@@ -78,6 +88,8 @@ export function verifyFilesystem(chains: ChainReader): VerifyReport {
       addGranules(used, v.bref.dataOff, brefBytes(v.bref));
     }
   }
-  Object.assign(report, compareFreemap(chains, used));
+  const cmp = compareFreemap(chains, used);
+  report.holes = cmp.holes;
+  report.leaks = cmp.leaks;
   return report;
 }

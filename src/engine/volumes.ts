@@ -35,6 +35,14 @@ export interface Volume {
 export interface OpenOptions {
   /** open devices with this instead of read-only (the write path passes its own opener) */
   opener?: (path: string) => BlockSource;
+  /** open a device shorter than its header says (fsck reports it; blocks past the end fail to read) */
+  allowTruncated?: boolean;
+}
+
+export interface Truncation {
+  path: string;
+  volumeSize: bigint;
+  deviceSize: bigint;
 }
 
 export function splitVolumePaths(spec: string): string[] {
@@ -49,6 +57,8 @@ export class VolumeSet {
     /** volumes indexed by volume id */
     readonly volumes: Volume[],
     readonly spec: string,
+    /** volumes whose device ends before the header's size (only with allowTruncated) */
+    readonly truncated: Truncation[],
   ) {}
 
   static open(spec: string, opts: OpenOptions = {}): VolumeSet {
@@ -67,8 +77,8 @@ export class VolumeSet {
         const offset = header.version >= VOL_VERSION_MULTI_VOLUMES ? header.voluLoff[id] : 0n;
         volumes[id] = { id, path, dev, selection, header, offset, size: header.voluSize };
       }
-      const set = new VolumeSet(volumes, spec);
-      set.verify();
+      const set = new VolumeSet(volumes, spec, []);
+      set.verify(opts.allowTruncated ?? false);
       return set;
     } catch (e) {
       for (const d of devs) d.close();
@@ -77,7 +87,7 @@ export class VolumeSet {
   }
 
   /** Consistency between the volumes, after hammer2_verify_volumes. */
-  private verify(): void {
+  private verify(allowTruncated: boolean): void {
     const vols = this.volumes.filter(Boolean);
     const root = this.volumes[ROOT_VOLUME];
     if (!root) throw new NotHammer2Error(`${this.spec}: no root volume (volume id 0) among the devices given`);
@@ -90,7 +100,9 @@ export class VolumeSet {
       if (uuidToString(h.fsid) !== uuidToString(rh.fsid)) {
         throw new NotHammer2Error(`${v.path}: fsid ${uuidToString(h.fsid)} differs from the root volume's ${uuidToString(rh.fsid)}`);
       }
-      if (v.size > v.dev.size) {
+      if (v.size > v.dev.size && allowTruncated) {
+        this.truncated.push({ path: v.path, volumeSize: v.size, deviceSize: v.dev.size });
+      } else if (v.size > v.dev.size) {
         throw new NotHammer2Error(
           `${v.path}: truncated: the header gives a volume of 0x${hex64(v.size)} bytes, the device has 0x${hex64(v.dev.size)}`,
         );

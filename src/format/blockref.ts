@@ -12,6 +12,8 @@ import {
   OFF_MASK,
   OFF_MASK_RADIX,
   BREF_TYPE_EMPTY,
+  BREF_TYPE_INDIRECT,
+  BREF_TYPE_INODE,
   decCheck,
   decComp,
 } from './constants';
@@ -60,6 +62,14 @@ export function emptyBlockref(): Blockref {
     embed: new Uint8Array(EMBED_BYTES),
     check: new Uint8Array(CHECK_BYTES),
   };
+}
+
+/**
+ * A copy that shares no bytes with `b`. (`new Uint8Array(x)` copies; a Node Buffer's `slice`
+ * would not.)
+ */
+export function cloneBlockref(b: Blockref): Blockref {
+  return { ...b, embed: new Uint8Array(b.embed), check: new Uint8Array(b.check) };
 }
 
 export function decodeBlockref(buf: Uint8Array, off = 0): Blockref {
@@ -162,6 +172,21 @@ export function setEmbedStats(b: Blockref, s: EmbedStats): void {
   const v = viewOf(b.embed, 0, EMBED_BYTES, 'blockref.embed.stats');
   v.setBigUint64(0, s.dataCount, true);
   v.setBigUint64(8, s.inodeCount, true);
+}
+
+/**
+ * What a child blockref adds to its parent's embed.stats: its own allocation, one inode if it is
+ * an inode, and the totals it carries itself if it is an inode or an indirect block.
+ */
+export function childStats(elm: Blockref): EmbedStats {
+  const radix = brefRadix(elm);
+  const out = { dataCount: radix ? 1n << BigInt(radix) : 0n, inodeCount: elm.type === BREF_TYPE_INODE ? 1n : 0n };
+  if (elm.type === BREF_TYPE_INODE || elm.type === BREF_TYPE_INDIRECT) {
+    const c = embedStats(elm);
+    out.dataCount += c.dataCount;
+    out.inodeCount += c.inodeCount;
+  }
+  return out;
 }
 
 // ---- check union ----------------------------------------------------------------------------

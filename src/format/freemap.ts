@@ -12,8 +12,15 @@ import {
   FREEMAP_BLOCK_SIZE,
   FREEMAP_COUNT,
   FREEMAP_LEVEL0_SIZE,
+  FREEMAP_LEVEL1_SIZE,
   FREEMAP_LEVELN_PSIZE,
+  ZONE_SEG,
 } from './constants';
+
+/** ZONE_SEG is reserved at the start of every started GiB of the filesystem (newfs's "topo-reserved"). */
+export function topoReservedBytes(total: bigint): bigint {
+  return ((total + FREEMAP_LEVEL1_SIZE - 1n) / FREEMAP_LEVEL1_SIZE) * ZONE_SEG;
+}
 
 const BMAP = { linear: 0x00, class: 0x04, avail: 0x1c, bitmapq: 0x40 } as const;
 

@@ -19,6 +19,7 @@ import { FsWriter, VolumeSet, WriteSession, verifyFilesystem } from '../../src/e
 import { openImage, readDataFile } from '../helpers/image';
 import { freshImage, tempDir } from '../helpers/cli';
 import { rng } from '../helpers/corrupt';
+import { PROBLEMS, checkFilesystem, render } from '../../src/ops/fsck';
 
 const T = 1700000000000000n;
 const enc = (s: string): Buffer => Buffer.from(s, 'utf8');
@@ -43,6 +44,17 @@ async function withSession<T>(img: string, fn: (s: WriteSession, w: FsWriter) =>
     return out;
   } finally {
     s.close();
+  }
+}
+
+/** The full checker finds nothing beyond notes (stats, link counts, iparent, allocator_free...). */
+function expectFsckClean(img: string): void {
+  const vols = VolumeSet.open(img);
+  try {
+    const found = checkFilesystem(vols).problems.filter((p) => PROBLEMS[p.code].severity !== 'info');
+    expect(found.map((p) => `${p.code} ${render(p)}`)).toEqual([]);
+  } finally {
+    vols.close();
   }
 }
 
@@ -108,6 +120,7 @@ test('a directory of 600 entries grows indirect blocks and every name resolves',
   } finally {
     r.close();
   }
+  expectFsckClean(img);
 });
 
 test('deleting every other file, renaming and a second commit keep the freemap exact', async () => {
@@ -144,6 +157,7 @@ test('deleting every other file, renaming and a second commit keep the freemap e
   } finally {
     r.close();
   }
+  expectFsckClean(img);
 });
 
 test('truncate cuts files at block edges, inside blocks and back into the inode', async () => {
@@ -165,6 +179,7 @@ test('truncate cuts files at block edges, inside blocks and back into the inode'
   } finally {
     r.close();
   }
+  expectFsckClean(img);
 });
 
 test('blocks freed in a run are not reused before it commits', async () => {

@@ -4,10 +4,11 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { VOLUME_BYTES, ZONE_BYTES, decodeInode, encodeInode, BREF_TYPE_INODE, decodeVolumeHeader, sealVolumeHeader } from '../../src/format';
-import { VolumeSet, WriteSession } from '../../src/engine';
-import { checkFilesystem, PROBLEMS } from '../../src/ops/fsck';
-import { freshImage, h2kit, sameBytes, tempDir } from '../helpers/cli';
+import { VOLUME_BYTES, ZONE_BYTES, decodeInode, encodeInode, BREF_TYPE_INODE, OBJTYPE_REGFILE, decodeVolumeHeader, sealVolumeHeader } from '../../src/format';
+import { ChainReader, FsReader, VolumeSet, WriteSession } from '../../src/engine';
+import { Editor, inodeDepth } from '../helpers/edit';
+import { checkFilesystem, PHASES, PROBLEMS } from '../../src/ops/fsck';
+import { fileSha256, freshImage, h2kit, sameBytes, tempDir } from '../helpers/cli';
 import { inDir, refImage, referenceImageNames } from '../helpers/reference';
 
 function codes(img: string): string[] {
@@ -102,5 +103,66 @@ test('exclusive modes, JSON, and the fsck(8) codes for usage and operational err
   expect(r.status).toBe(0);
   const doc = JSON.parse(r.stdout.toString());
   expect(doc.__header.command).toBe('fsck');
-  expect(doc.phases.map((p: { name: string }) => p.name)).toEqual(['Pass 1: volume headers', 'Pass 2: topology', 'Pass 5: freemap']);
+  expect(doc.phases.map((p: { name: string }) => p.name)).toEqual([...PHASES]);
+});
+
+test('checking never writes: sha256 before and after fsck, fsck -y and fsck -p', () => {
+  const dir = tempDir('fsck-nowrite');
+  const damaged = freshImage('n64m', dir);
+  patch(damaged, 0x300, Uint8Array.of(0xee)); // header copy 0's sector 1 CRC breaks
+  for (const img of [freshImage('n256m', dir), damaged]) {
+    const before = fileSha256(img);
+    const mtime = fs.statSync(img).mtimeMs;
+    for (const mode of ['-n', '-y', '-p']) {
+      const r = h2kit(['fsck', mode, img]);
+      expect([0, 4, 8]).toContain(r.status);
+    }
+    expect(fileSha256(img)).toBe(before);
+    expect(fs.statSync(img).mtimeMs).toBe(mtime);
+  }
+});
+
+test('--pfs limits the report to one PFS; an unknown PFS is a usage error', () => {
+  const a = refImage('mk_lz4_xxhash64');
+  const img = path.join(a.dir, a.spec);
+  const doc = JSON.parse(h2kit(['fsck', '--json', img]).stdout.toString());
+  expect([...doc.pfs].sort()).toEqual(['DATA', 'LOCAL']);
+  expect(doc.inodes).toBe(345);
+  expect(h2kit(['fsck', '--pfs', 'NOPE', img]).status).toBe(16);
+  // a bad mode on a file of the PFS holding the tree: seen with --pfs of that PFS only
+  const ed = new Editor(img);
+  try {
+    const file = ed.find((v) => v.bref.type === BREF_TYPE_INODE && inodeDepth(v) === 2 && decodeInode(v.data).meta.type === OBJTYPE_REGFILE);
+    const owner = file.path.filter((b) => b.type === BREF_TYPE_INODE)[1];
+    ed.editInode(file, (i) => (i.meta.mode |= 0o170000));
+    const codesFor = (pfs: string) => {
+      const vols = ed.open();
+      try {
+        return checkFilesystem(vols, { pfs }).problems.map((p) => p.code);
+      } finally {
+        vols.close();
+      }
+    };
+    const names = ['DATA', 'LOCAL'];
+    const vols = ed.open();
+    const ownerName = new FsReader(new ChainReader(vols)).listPfs().find((p) => p.bref.key === owner.key)!.name;
+    vols.close();
+    expect(codesFor(ownerName)).toContain('INODE_MODE');
+    expect(codesFor(names.find((n) => n !== ownerName)!)).not.toContain('INODE_MODE');
+  } finally {
+    ed.close();
+  }
+});
+
+test('--progress-fd writes e2fsck -C lines for every pass', () => {
+  const a = refImage('mk_zlib_crc32');
+  const img = path.join(a.dir, a.spec);
+  const r = h2kit(['fsck', '-q', '-C', '1', img]);
+  expect(r.status).toBe(0);
+  const lines = r.stdout.toString().trim().split('\n');
+  for (const l of lines) expect(l).toMatch(/^[1-5] \d+ \d+ .*mk_zlib_crc32\.img$/);
+  expect(new Set(lines.map((l) => l[0]))).toEqual(new Set(['1', '2', '3', '4', '5']));
+  const pass2 = lines.filter((l) => l[0] === '2').map((l) => Number(l.split(' ')[1]));
+  expect(pass2.length).toBeGreaterThan(10);
+  expect([...pass2].sort((x, y) => x - y)).toEqual(pass2);
 });

@@ -1,6 +1,6 @@
 /** fsck: check a filesystem read-only and report problems in the e2fsck style. */
 import { VolumeSet, openReadOnly } from '../../engine';
-import { CheckReport, checkFilesystem } from './check';
+import { CheckOptions, CheckReport, checkFilesystem } from './check';
 import { PROBLEMS, Problem, render } from './problems';
 
 export * from './problems';
@@ -24,12 +24,17 @@ export interface FsckResult {
   exitCode: number;
 }
 
-export async function runFsck(spec: string): Promise<FsckResult & { vols: VolumeSet }> {
-  const s = await openReadOnly(spec);
+/** Check an open volume set; errors and warnings leave exit 4, notes alone leave 0. */
+export function fsckVolumes(vols: VolumeSet, opts: CheckOptions = {}): FsckResult {
+  const report = checkFilesystem(vols, opts);
+  const bad = report.problems.some((p) => PROBLEMS[p.code].severity !== 'info');
+  return { report, exitCode: bad ? FSCK_EXIT.UNCORRECTED : FSCK_EXIT.OK };
+}
+
+export async function runFsck(spec: string, opts: CheckOptions = {}): Promise<FsckResult> {
+  const s = await openReadOnly(spec, { allowTruncated: true });
   try {
-    const report = checkFilesystem(s.vols);
-    const bad = report.problems.some((p) => PROBLEMS[p.code].severity !== 'info');
-    return { report, exitCode: bad ? FSCK_EXIT.UNCORRECTED : FSCK_EXIT.OK, vols: s.vols };
+    return fsckVolumes(s.vols, opts);
   } finally {
     s.close();
   }

@@ -21,6 +21,7 @@ import {
   ZONE_BYTES,
   ZONE_SEG,
   INODE_MAXNAME,
+  topoReservedBytes,
 } from '../../format';
 import { EXIT, H2Error } from '../../engine/errors';
 
@@ -137,8 +138,7 @@ export function planLayout(input: LayoutInput): Layout {
 
   const bootSize = areaSize(input.bootSize, BOOT_NOM_BYTES, BOOT_MIN_BYTES, total);
   const auxSize = areaSize(input.auxSize, AUX_NOM_BYTES, AUX_MIN_BYTES, total);
-  // ZONE_SEG is reserved per started GiB of the filesystem (newfs's "topo-reserved").
-  const reservedSize = ((total + FREEMAP_LEVEL1_SIZE - 1n) / FREEMAP_LEVEL1_SIZE) * ZONE_SEG;
+  const reservedSize = topoReservedBytes(total);
   const freeSize = total - reservedSize - bootSize - auxSize;
   if (freeSize < 0n) throw usage(`not enough space: ${total} bytes do not hold the reserved, boot and aux areas`);
   const bootBase = ZONE_SEG;
