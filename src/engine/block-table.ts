@@ -131,6 +131,12 @@ export function baseDelete<C>(parent: Blockref, table: Slot<C>[], elm: Blockref)
   return i;
 }
 
+/** Remove the live entry at `index` (fsck: where two entries share a key, the key is not enough). */
+export function baseDeleteAt<C>(parent: Blockref, table: Slot<C>[], index: number): void {
+  adjustStats(parent, table[index].bref, -1n);
+  table[index] = emptySlot();
+}
+
 /** Put a changed blockref for the same key in place (the kernel's delete + insert of a flush). */
 export function baseReplace<C>(parent: Blockref, table: Slot<C>[], index: number, bref: Blockref): void {
   adjustStats(parent, table[index].bref, -1n);

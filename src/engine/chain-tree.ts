@@ -29,9 +29,15 @@ import {
   makeDataOff,
   setCheck,
   brefBytes,
+  brefRadix as brefRadixOf,
+  childStats,
+  embedStats,
+  EmbedStats,
+  setEmbedStats,
+  BREF_TYPE_EMPTY,
   OFF_MASK,
 } from '../format';
-import { Slot, baseDelete, baseFind, baseInsert, baseReplace, emptySlot, keyEnd, liveCount } from './block-table';
+import { Slot, baseDelete, baseDeleteAt, baseFind, baseInsert, baseReplace, emptySlot, keyEnd, liveCount } from './block-table';
 import { ChainReader } from './chain';
 import { H2Error } from './errors';
 import { Freemap } from './freemap';
@@ -256,6 +262,29 @@ export class ChainTree {
     this.maintain(parent, freemap);
   }
 
+  /**
+   * Drop entry `index` of `parent` without reading below it (fsck cuts damaged blocks this way).
+   * Only the block itself is released, and only when `releaseSelf`; whatever it pointed to is
+   * left to the freemap rebuild.
+   */
+  cut(parent: Chain, index: number, freemap: Freemap, releaseSelf: boolean): void {
+    const s = parent.table![index];
+    if (releaseSelf && brefRadixOf(s.bref) !== 0) freemap.free(s.bref.dataOff);
+    baseDeleteAt(parent.bref, parent.table!, index);
+    this.setDirty(parent);
+    this.maintain(parent, freemap);
+  }
+
+  /** Change the blockref in entry `index` of `parent` (and of its loaded chain) in place. */
+  editSlot(parent: Chain, index: number, fn: (b: Blockref) => void): void {
+    const s = parent.table![index];
+    const nb = cloneBlockref(s.bref);
+    fn(nb);
+    baseReplace(parent.bref, parent.table!, index, nb);
+    if (s.chain) fn(s.chain.bref);
+    this.setDirty(parent);
+  }
+
   private releaseSubtree(s: Slot<Chain>, freemap: Freemap): void {
     const c = s.chain;
     if (!c || !c.isNew || c.preWritten) freemap.free(s.bref.dataOff);
@@ -308,6 +337,11 @@ export class ChainTree {
           if (s.chain && s.chain.dirty) baseReplace(c.bref, c.table!, i, flushChain(s.chain));
         });
       }
+      // The counts are recomputed from the table rather than trusted: equal to the kernel's
+      // running arithmetic on a sound tree, and a repair of damaged counts otherwise.
+      if (c.bref.type === BREF_TYPE_INODE || c.bref.type === BREF_TYPE_INDIRECT) {
+        setEmbedStats(c.bref, tableStats(c.table ?? [], c.parent?.bref.type === BREF_TYPE_VOLUME));
+      }
       const ref = cloneBlockref(c.bref);
       let bytes: Uint8Array;
       if (c.bref.type === BREF_TYPE_INODE) {
@@ -347,6 +381,24 @@ export class ChainTree {
     this.root.dirty = false;
     return t.map((s) => s.bref);
   }
+}
+
+/**
+ * embed.stats a table implies: the sum of what each entry contributes. The super-root's
+ * blockref (its parent is the volume) counts only what its PFS inodes carry, not the PFS inodes'
+ * own blocks, as newfs, makefs and the kernel leave it.
+ */
+export function tableStats(table: Slot<Chain>[], superRoot: boolean): EmbedStats {
+  const out = { dataCount: 0n, inodeCount: 0n };
+  for (const s of table) {
+    if (s.bref.type === BREF_TYPE_EMPTY) continue;
+    const c = superRoot ? embedStats(s.bref) : childStats(s.bref);
+    out.dataCount += c.dataCount;
+    out.inodeCount += c.inodeCount;
+  }
+  out.dataCount &= U64;
+  out.inodeCount &= U64;
+  return out;
 }
 
 /** hammer2_chain_indkey_file: the smallest-range entry, widened by the new block's fan-out. */

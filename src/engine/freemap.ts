@@ -117,6 +117,14 @@ export class Freemap {
     this.root = root;
   }
 
+  /**
+   * A freemap with no leaves, for a rebuild from the topology (fsck, when the old one cannot be
+   * read): leaves are created on demand as blocks are marked, by freemap_init's rules.
+   */
+  static empty(chains: ChainReader): Freemap {
+    return new Freemap(chains.vols.totalSize, chains.header.allocatorBeg, { key: 0n, keybits: 64, children: [], dataOff: 0n, dirty: true });
+  }
+
   /** Load the freemap tree of the filesystem behind `chains` (verifying every block). */
   static load(chains: ChainReader): Freemap {
     const h = chains.header;
@@ -303,7 +311,7 @@ export class Freemap {
   markAllocated(dataOff: bigint, type: number): number {
     const radix = radixOf(dataOff);
     const off = dataOff & OFF_MASK;
-    if (radix === 0 || off < this.allocatorBeg) return 0;
+    if (radix === 0 || off < this.allocatorBeg || off >= this.totalSize) return 0;
     if ((off & ZONE_MASK) < ZONE_SEG) return 0;
     const leaf = this.leafFor(off & ~(L1 - 1n), true)!;
     const { bmap, word, shift } = locate(leaf, off);
@@ -445,6 +453,26 @@ export class Freemap {
     this.root.dirty = false;
     while (top.length < SET_COUNT) top.push(emptyBlockref());
     return { writes, blockset: top };
+  }
+
+  /**
+   * Bytes of the allocatable range marked allocated, in whole granules: what allocator_free
+   * leaves out (the kernel and bulkfree both count this way).
+   */
+  allocatedBytes(): bigint {
+    let n = 0n;
+    for (const leaf of this.leaves()) {
+      const first = this.lowestAllocatable(leaf.key);
+      for (let i = 0; i < FREEMAP_COUNT; i++) {
+        const seg = leaf.key + BigInt(i) * FREEMAP_LEVEL0_SIZE;
+        if (seg < first || seg >= this.totalSize) continue;
+        for (const w of leaf.bmaps[i].bitmapq) {
+          // count the 2-bit states that are not 00
+          for (let x = w; x !== 0n; x >>= 2n) if (x & 3n) n += BigInt(FREEMAP_BLOCK_SIZE);
+        }
+      }
+    }
+    return n;
   }
 
   /** Every leaf, for checks and reports. */

@@ -133,7 +133,7 @@ export class FsWriter {
     return null;
   }
 
-  private direntName(parent: Chain, index: number): Uint8Array {
+  direntName(parent: Chain, index: number): Uint8Array {
     const b = parent.table![index].bref;
     const n = embedDirent(b).namlen;
     if (n <= MAX_NAME_INLINE) return b.check.subarray(0, n);

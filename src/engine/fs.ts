@@ -7,28 +7,12 @@
  * root directory's entries (dirent keys, bit 63 set). Every other directory holds only dirents.
  * Indirect blocks may stand between any inode and its children.
  */
-import {
-  BREF_TYPE_DATA,
-  BREF_TYPE_DIRENT,
-  BREF_TYPE_INDIRECT,
-  BREF_TYPE_INODE,
-  BREF_TYPE_VOLUME,
-  Blockref,
-  DIRHASH_LOMASK,
-  FormatError,
-  Inode,
-  OBJTYPE_DIRECTORY,
-  OBJTYPE_SOFTLINK,
-  OPFLAG_DIRECTDATA,
-  PFS_ROOT_INUM,
-  brefBytes,
-  decodeInode,
-  dirhash,
-  embedDirent,
-  emptyBlockref,
-  hex64,
-  inodeNameBytes,
-} from '../format';
+import { Blockref, brefBytes, embedDirent, emptyBlockref } from '../format/blockref';
+import { hex64 } from '../format/bytes';
+import { BREF_TYPE_DATA, BREF_TYPE_DIRENT, BREF_TYPE_INDIRECT, BREF_TYPE_INODE, BREF_TYPE_VOLUME, DIRHASH_LOMASK, OBJTYPE_DIRECTORY, OBJTYPE_SOFTLINK, OPFLAG_DIRECTDATA, PFS_ROOT_INUM } from '../format/constants';
+import { dirhash } from '../format/dirhash';
+import { FormatError } from '../format/errors';
+import { Inode, decodeInode, inodeNameBytes } from '../format/inode';
 import { ChainReader, describeBref } from './chain';
 import { NotFoundError } from './errors';
 import { MAX_TREE_DEPTH } from './guard';

@@ -4,7 +4,8 @@
  * A real HAMMER2 tree is shallow, and a block is shared only by snapshots, so traversals stop
  * past these bounds instead of running forever.
  */
-import { Blockref, brefRadix, OFF_MASK } from '../format';
+import { Blockref, brefRadix } from '../format/blockref';
+import { OFF_MASK } from '../format/constants';
 
 /** Deeper than any real tree: 64-bit keys split at least 32 ways per level, a few inode levels. */
 export const MAX_TREE_DEPTH = 96;
@@ -12,7 +13,8 @@ export const MAX_TREE_DEPTH = 96;
 export const MAX_BLOCK_VISITS = 256;
 
 export class TraversalGuard {
-  private visits = new Map<bigint, number>();
+  // Keyed by Number(offset): exact below 2^53 bytes (8 PiB), and far lighter than bigint keys.
+  private visits = new Map<number, number>();
   /** blocks skipped, for reports */
   skipped = 0;
 
@@ -24,8 +26,9 @@ export class TraversalGuard {
     }
     if (brefRadix(bref) === 0) return null;
     const off = bref.dataOff & OFF_MASK;
-    const n = (this.visits.get(off) ?? 0) + 1;
-    this.visits.set(off, n);
+    const k = Number(off);
+    const n = (this.visits.get(k) ?? 0) + 1;
+    this.visits.set(k, n);
     if (n > MAX_BLOCK_VISITS) {
       this.skipped++;
       return `block 0x${off.toString(16)} referenced more than ${MAX_BLOCK_VISITS} times`;

@@ -17,3 +17,4 @@ export * from './verify';
 export * from './block-table';
 export * from './chain-tree';
 export * from './fs-write';
+export * from './header-repair';

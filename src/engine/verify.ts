@@ -7,19 +7,9 @@
  * Granules below a leaf's first allocatable segment (reserved areas, boot/aux, newfs's first
  * inodes) are never counted as leaks: the allocator never hands them out.
  */
-import {
-  BREF_TYPE_FREEMAP,
-  BREF_TYPE_VOLUME,
-  FREEMAP_BLOCK_SIZE,
-  FREEMAP_COUNT,
-  FREEMAP_LEVEL0_SIZE,
-  FREEMAP_LEVEL1_SIZE,
-  OFF_MASK,
-  SEGMASK,
-  ZONE_SEG,
-  bmapState,
-  brefBytes,
-} from '../format';
+import { brefBytes } from '../format/blockref';
+import { BREF_TYPE_FREEMAP, BREF_TYPE_VOLUME, FREEMAP_BLOCK_SIZE, FREEMAP_COUNT, FREEMAP_LEVEL0_SIZE, FREEMAP_LEVEL1_SIZE, OFF_MASK, SEGMASK, ZONE_SEG } from '../format/constants';
+import { bmapState } from '../format/freemap';
 import { BLOCKS_PER_SEGMENT } from '../format/freemap';
 import { ChainReader } from './chain';
 import { Freemap } from './freemap';
@@ -52,7 +42,6 @@ export function compareFreemap(chains: ChainReader, used: Set<bigint>): FreemapC
   const h = chains.header;
   const holes: bigint[] = [];
   const leaks: bigint[] = [];
-  let allocated = 0n;
   const fm = Freemap.load(chains);
   const lo = (h.allocatorBeg + SEGMASK) & ~SEGMASK;
   for (const g of used) {
@@ -66,13 +55,11 @@ export function compareFreemap(chains: ChainReader, used: Set<bigint>): FreemapC
       if (seg < first || seg >= chains.vols.totalSize) continue;
       for (let b = 0; b < BLOCKS_PER_SEGMENT; b++) {
         const g = seg + BigInt(b * FREEMAP_BLOCK_SIZE);
-        if (bmapState(leaf.bmaps[i], b) === 0) continue;
-        allocated += BigInt(FREEMAP_BLOCK_SIZE);
-        if (!used.has(g)) leaks.push(g);
+        if (bmapState(leaf.bmaps[i], b) !== 0 && !used.has(g)) leaks.push(g);
       }
     }
   }
-  return { holes, leaks, allocatedBytes: allocated };
+  return { holes, leaks, allocatedBytes: fm.allocatedBytes() };
 }
 
 export function verifyFilesystem(chains: ChainReader): VerifyReport {

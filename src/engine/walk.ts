@@ -3,23 +3,11 @@
  * block once and verifying its check code. A block whose check fails is reported and its
  * children are not followed: they would be garbage.
  */
-import {
-  BREF_TYPE_DATA,
-  BREF_TYPE_EMPTY,
-  BREF_TYPE_FREEMAP,
-  BREF_TYPE_VOLUME,
-  Blockref,
-  CheckResult,
-  VOLUME_BYTES,
-  ZONE_BYTES,
-  BLOCKREF_BYTES,
-  BREF_TYPE_INODE,
-  INODE_U_OFF,
-  OFF_MASK,
-  VOL,
-  brefBytes,
-  emptyBlockref,
-} from '../format';
+import { Blockref, brefBytes, emptyBlockref } from '../format/blockref';
+import { CheckResult } from '../format/check';
+import { BREF_TYPE_DATA, BREF_TYPE_EMPTY, BREF_TYPE_FREEMAP, BREF_TYPE_VOLUME, VOLUME_BYTES, ZONE_BYTES, BLOCKREF_BYTES, BREF_TYPE_INODE, OFF_MASK } from '../format/constants';
+import { INODE_U_OFF } from '../format/inode';
+import { VOL } from '../format/volume';
 import { ChainReader } from './chain';
 import { TraversalGuard } from './guard';
 
@@ -37,6 +25,11 @@ export interface Visit {
   parent: Visit | null;
   /** this blockref's index in its parent's table */
   index: number;
+  /**
+   * The block's child blockrefs, if the consumer decoded them already: the walk then uses
+   * these instead of decoding the block a second time.
+   */
+  kids?: Blockref[];
 }
 
 export interface WalkOptions {
@@ -85,7 +78,7 @@ export function* walkTree(chains: ChainReader, root: Blockref, opts: WalkOptions
     if (error || (check && !check.ok)) continue;
     let kids: Blockref[];
     try {
-      kids = bref.type === BREF_TYPE_VOLUME && opts.srootBlockset ? opts.srootBlockset : chains.children(bref, data);
+      kids = bref.type === BREF_TYPE_VOLUME && opts.srootBlockset ? opts.srootBlockset : (visit.kids ?? chains.children(bref, data));
     } catch {
       continue;
     }

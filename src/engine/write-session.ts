@@ -26,6 +26,7 @@ import {
   VOLUME_BYTES,
   VolumeHeader,
   ZONE_BYTES,
+  allocatableBytes,
   brefBytes,
   decodeInode,
   decodeVolumeHeader,
@@ -46,6 +47,16 @@ export interface WriteOpenOptions {
   purpose: string;
   /** open devices with this (the crash harness records through it) */
   opener?: (path: string) => WritableSource;
+  /** start from an empty freemap instead of loading it (fsck rebuilds an unreadable one) */
+  freshFreemap?: boolean;
+}
+
+export interface CommitOptions {
+  /**
+   * Set allocator_free from the freemap itself (the allocatable space less the allocated
+   * granules) instead of moving it by this run's changes: fsck's repair of a wrong value.
+   */
+  exactAllocatorFree?: boolean;
 }
 
 export interface CommitResult {
@@ -67,10 +78,11 @@ export class WriteSession {
   private constructor(
     readonly vols: VolumeSet,
     private readonly devs: Map<string, WritableSource>,
+    freshFreemap: boolean,
   ) {
     this.chains = new ChainReader(vols);
     this.base = vols.header;
-    this.freemap = Freemap.load(this.chains);
+    this.freemap = freshFreemap ? Freemap.empty(this.chains) : Freemap.load(this.chains);
     this.tree = new ChainTree(this.chains, this.base.srootBlockset);
   }
 
@@ -83,7 +95,12 @@ export class WriteSession {
       return d;
     };
     const vols = VolumeSet.open(spec, { opener });
-    return new WriteSession(vols, devs);
+    try {
+      return new WriteSession(vols, devs, opts.freshFreemap ?? false);
+    } catch (e) {
+      vols.close();
+      throw e;
+    }
   }
 
   /** The transaction id this run's commit will carry. */
@@ -110,6 +127,11 @@ export class WriteSession {
   /** Put a new leaf block (file data) on the media now; see Chain.preWritten. */
   writeLeaf(c: Chain): void {
     this.tree.writeLeafNow(c, this.freemap, (off, bytes) => this.writeAt(off, bytes));
+  }
+
+  /** Put bytes at a logical offset this run allocated (a block copied as it is). */
+  writeBlock(off: bigint, bytes: Uint8Array): void {
+    this.writeAt(off & OFF_MASK, bytes);
   }
 
   private writeAt(off: bigint, bytes: Uint8Array): void {
@@ -169,8 +191,23 @@ export class WriteSession {
     return marked;
   }
 
+  /**
+   * Mark every block the topology references allocated (a freemap rebuilt from scratch, after
+   * `freshFreemap`). Blocks that cannot be read are skipped with their subtrees. Returns the
+   * number of blocks marked.
+   */
+  rebuildFreemap(): number {
+    let marked = 0;
+    for (const v of walkTree(this.chains, headerRootBref(this.chains, BREF_TYPE_VOLUME), { readData: false })) {
+      if (v.bref.type === BREF_TYPE_VOLUME || brefBytes(v.bref) === 0) continue;
+      this.freemap.markAllocated(v.bref.dataOff, v.bref.type);
+      marked++;
+    }
+    return marked;
+  }
+
   /** The commit: the full flush and volume-header sync. */
-  commit(): CommitResult {
+  commit(opts: CommitOptions = {}): CommitResult {
     if (this.committed) throw new H2Error('a run commits once');
     this.committed = true;
     const tid = this.tid;
@@ -194,7 +231,9 @@ export class WriteSession {
     h.freemapBlockset = fm.blockset;
     h.freemapTid = tid;
     h.mirrorTid = tid;
-    h.allocatorFree = this.base.allocatorFree + this.freemap.freeDelta;
+    h.allocatorFree = opts.exactAllocatorFree
+      ? allocatableBytes(this.vols.totalSize, h.bootEnd - h.bootBeg, h.auxEnd - h.auxBeg) - this.freemap.allocatedBytes()
+      : this.base.allocatorFree + this.freemap.freeDelta;
     // The header must not reach the media before the blocks it points to, freemap included
     // (the kernel flushes the device before it writes the header).
     this.fsyncAll();

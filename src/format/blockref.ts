@@ -74,21 +74,26 @@ export function cloneBlockref(b: Blockref): Blockref {
 
 export function decodeBlockref(buf: Uint8Array, off = 0): Blockref {
   const v = viewOf(buf, off, BLOCKREF_BYTES, 'blockref');
+  return decodeAt(v, 0, copyBytes(buf, off, BLOCKREF_BYTES), 0);
+}
+
+/** Fields from `v` at `at`; embed and check are views of `own`, a private copy, at `ownAt`. */
+function decodeAt(v: DataView, at: number, own: Uint8Array, ownAt: number): Blockref {
   return {
-    type: v.getUint8(0x00),
-    methods: v.getUint8(0x01),
-    copyid: v.getUint8(0x02),
-    keybits: v.getUint8(0x03),
-    vradix: v.getUint8(0x04),
-    flags: v.getUint8(0x05),
-    leafCount: v.getUint16(0x06, true),
-    key: v.getBigUint64(0x08, true),
-    mirrorTid: v.getBigUint64(0x10, true),
-    modifyTid: v.getBigUint64(0x18, true),
-    dataOff: v.getBigUint64(0x20, true),
-    updateTid: v.getBigUint64(0x28, true),
-    embed: copyBytes(buf, off + EMBED_OFF, EMBED_BYTES),
-    check: copyBytes(buf, off + CHECK_OFF, CHECK_BYTES),
+    type: v.getUint8(at + 0x00),
+    methods: v.getUint8(at + 0x01),
+    copyid: v.getUint8(at + 0x02),
+    keybits: v.getUint8(at + 0x03),
+    vradix: v.getUint8(at + 0x04),
+    flags: v.getUint8(at + 0x05),
+    leafCount: v.getUint16(at + 0x06, true),
+    key: v.getBigUint64(at + 0x08, true),
+    mirrorTid: v.getBigUint64(at + 0x10, true),
+    modifyTid: v.getBigUint64(at + 0x18, true),
+    dataOff: v.getBigUint64(at + 0x20, true),
+    updateTid: v.getBigUint64(at + 0x28, true),
+    embed: own.subarray(ownAt + EMBED_OFF, ownAt + EMBED_OFF + EMBED_BYTES),
+    check: own.subarray(ownAt + CHECK_OFF, ownAt + CHECK_OFF + CHECK_BYTES),
   };
 }
 
@@ -111,9 +116,12 @@ export function encodeBlockref(b: Blockref, buf: Uint8Array, off = 0): void {
 }
 
 /** Decode the `count` blockrefs of a block table (indirect block, blockset, freemap node). */
+/** A table of blockrefs; one private copy of the table backs all their embed and check areas. */
 export function decodeBlockrefs(buf: Uint8Array, off: number, count: number): Blockref[] {
-  const out: Blockref[] = [];
-  for (let i = 0; i < count; i++) out.push(decodeBlockref(buf, off + i * BLOCKREF_BYTES));
+  const v = viewOf(buf, off, count * BLOCKREF_BYTES, 'blockref table');
+  const own = copyBytes(buf, off, count * BLOCKREF_BYTES);
+  const out: Blockref[] = new Array(count);
+  for (let i = 0; i < count; i++) out[i] = decodeAt(v, i * BLOCKREF_BYTES, own, i * BLOCKREF_BYTES);
   return out;
 }
 

@@ -12,9 +12,15 @@ export function viewOf(buf: Uint8Array, off: number, len: number, what: string):
   return new DataView(buf.buffer, buf.byteOffset + off, len);
 }
 
-/** A copy of `len` bytes at `off`, so decoded structures never alias the I/O buffer. */
+/**
+ * A copy of `len` bytes at `off`, so decoded structures never alias the I/O buffer. Always a
+ * plain Uint8Array: slicing a Node Buffer would give a Buffer, whose own `slice` shares memory.
+ */
 export function copyBytes(buf: Uint8Array, off: number, len: number): Uint8Array {
-  return Uint8Array.prototype.slice.call(buf, off, off + len);
+  const out = new Uint8Array(len);
+  // a plain view of the source: a Buffer's subarray would build another Buffer
+  out.set(new Uint8Array(buf.buffer, buf.byteOffset + off, len));
+  return out;
 }
 
 export function isAllZero(buf: Uint8Array, off = 0, len = buf.byteLength - off): boolean {

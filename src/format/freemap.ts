@@ -22,6 +22,14 @@ export function topoReservedBytes(total: bigint): bigint {
   return ((total + FREEMAP_LEVEL1_SIZE - 1n) / FREEMAP_LEVEL1_SIZE) * ZONE_SEG;
 }
 
+/**
+ * The space the allocator may hand out: the filesystem less its reserved segments and the boot
+ * and aux areas. allocator_free is this less the granules the freemap marks allocated.
+ */
+export function allocatableBytes(total: bigint, bootBytes: bigint, auxBytes: bigint): bigint {
+  return total - topoReservedBytes(total) - bootBytes - auxBytes;
+}
+
 const BMAP = { linear: 0x00, class: 0x04, avail: 0x1c, bitmapq: 0x40 } as const;
 
 export interface BmapData {

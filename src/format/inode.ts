@@ -110,7 +110,8 @@ export function decodeInode(buf: Uint8Array, off = 0): Inode {
   const v = viewOf(buf, off, INODE_BYTES, 'inode');
   const raw = copyBytes(buf, off, INODE_BYTES);
   const u64 = (o: number): bigint => v.getBigUint64(o, true);
-  const uuid = (o: number): Uint8Array => raw.slice(o, o + UUID_BYTES);
+  // views of the private copy: nothing else holds `raw`
+  const uuid = (o: number): Uint8Array => raw.subarray(o, o + UUID_BYTES);
   const meta: InodeMeta = {
     version: v.getUint16(META.version, true),
     pfsSubtype: v.getUint8(META.pfsSubtype),

@@ -106,15 +106,15 @@ test('exclusive modes, JSON, and the fsck(8) codes for usage and operational err
   expect(doc.phases.map((p: { name: string }) => p.name)).toEqual([...PHASES]);
 });
 
-test('checking never writes: sha256 before and after fsck, fsck -y and fsck -p', () => {
+test('checking never writes: sha256 before and after fsck and fsck -n', () => {
   const dir = tempDir('fsck-nowrite');
   const damaged = freshImage('n64m', dir);
   patch(damaged, 0x300, Uint8Array.of(0xee)); // header copy 0's sector 1 CRC breaks
   for (const img of [freshImage('n256m', dir), damaged]) {
     const before = fileSha256(img);
     const mtime = fs.statSync(img).mtimeMs;
-    for (const mode of ['-n', '-y', '-p']) {
-      const r = h2kit(['fsck', mode, img]);
+    for (const mode of [[], ['-n'], ['-n', '-v']]) {
+      const r = h2kit(['fsck', ...mode, img]);
       expect([0, 4, 8]).toContain(r.status);
     }
     expect(fileSha256(img)).toBe(before);

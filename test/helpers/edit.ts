@@ -4,6 +4,7 @@
  * volume header so that the change reaches the semantic checks. Everything goes to an overlay;
  * the image itself is never written.
  */
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import {
   BLOCKREF_BYTES,
@@ -97,6 +98,16 @@ export class Editor {
     fn(ino);
     this.dev.write(off, encodeInode(ino));
     if (reseal) this.resealFrom(v);
+  }
+
+  /** Write the edits made so far into `file` (a copy of the image: the image itself stays untouched). */
+  applyTo(file: string): void {
+    const fd = fs.openSync(file, 'r+');
+    try {
+      for (const p of this.dev.patches) fs.writeSync(fd, p.bytes, 0, p.bytes.length, Number(p.off));
+    } finally {
+      fs.closeSync(fd);
+    }
   }
 
   /** Raw bytes inside a block. */

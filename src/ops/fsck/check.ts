@@ -3,8 +3,13 @@
  *   1. volume headers;  2. topology (one walk of every tree, which also gathers what 3 and 4
  *   need);  3. inodes and directories, per PFS;  4. statistics;  5. the freemap.
  */
-import { BREF_TYPE_FREEMAP_LEAF, BREF_TYPE_VOLUME, hex64, topoReservedBytes } from '../../format';
-import { ChainReader, FreemapComparison, VolumeSet, compareFreemap } from '../../engine';
+import { hex64 } from '../../format/bytes';
+import { BREF_TYPE_FREEMAP_LEAF, BREF_TYPE_VOLUME } from '../../format/constants';
+import { allocatableBytes as allocatable } from '../../format/freemap';
+import { ChainReader } from '../../engine/chain';
+import { FreemapComparison, compareFreemap } from '../../engine/verify';
+import { VolumeSet } from '../../engine/volumes';
+import { PfsFacts } from './facts';
 import { headerPass } from './headers';
 import { locate } from './location';
 import { namespacePass } from './namespace';
@@ -23,6 +28,8 @@ export interface CheckReport {
   bytesVerified: number;
   inodes: number;
   pfs: string[];
+  /** what the walk recorded per PFS (repairs use it) */
+  facts: PfsFacts[];
 }
 
 export interface CheckOptions {
@@ -37,7 +44,7 @@ export const PHASES = ['Pass 1: volume headers', 'Pass 2: topology', 'Pass 3: in
 /** Space the allocator may hand out: everything but the reserved segments and the boot and aux areas. */
 export function allocatableBytes(chains: ChainReader): bigint {
   const h = chains.header;
-  return chains.vols.totalSize - topoReservedBytes(chains.vols.totalSize) - (h.bootEnd - h.bootBeg) - (h.auxEnd - h.auxBeg);
+  return allocatable(chains.vols.totalSize, h.bootEnd - h.bootBeg, h.auxEnd - h.auxBeg);
 }
 
 export function checkFilesystem(vols: VolumeSet, opts: CheckOptions = {}): CheckReport {
@@ -96,5 +103,13 @@ export function checkFilesystem(vols: VolumeSet, opts: CheckOptions = {}): Check
     progress(5, 1, 1);
   });
   const inodes = topo.pfs.reduce((n, p) => n + p.inodes.size, 0);
-  return { problems: sortProblems(problems), phases, blockrefs: topo.blockrefs, bytesVerified: topo.bytes, inodes, pfs: topo.pfs.map((p) => p.name) };
+  return {
+    problems: sortProblems(problems),
+    phases,
+    blockrefs: topo.blockrefs,
+    bytesVerified: topo.bytes,
+    inodes,
+    pfs: topo.pfs.map((p) => p.name),
+    facts: topo.pfs,
+  };
 }

@@ -1,6 +1,8 @@
 /** Pass 1: every copy of every volume header against the best one. */
-import { BREF_TYPE_VOLUME, hex64, uuidToString } from '../../format';
-import { VolumeSet } from '../../engine';
+import { hex64 } from '../../format/bytes';
+import { BREF_TYPE_VOLUME } from '../../format/constants';
+import { uuidToString } from '../../format/uuid';
+import { VolumeSet } from '../../engine/volumes';
 import { locate } from './location';
 import { ProblemCode } from './problems';
 import { Report } from './topology';
@@ -21,7 +23,7 @@ export function headerPass(vols: VolumeSet, report: Report): void {
   for (const v of vols.list) {
     const best = v.selection.copies[v.selection.best];
     for (const c of v.selection.copies) {
-      const loc = locate(BREF_TYPE_VOLUME, c.offset, 0n, `${v.path} copy ${c.index}`);
+      const loc = { ...locate(BREF_TYPE_VOLUME, c.offset, BigInt(c.index), `${v.path} copy ${c.index}`), device: v.path };
       const code = STATUS_CODES[c.status];
       if (code) {
         report(code, loc, c.detail);

@@ -1,6 +1,7 @@
 /** fsck: check a filesystem read-only and report problems in the e2fsck style. */
 import { VolumeSet, openReadOnly } from '../../engine';
 import { CheckOptions, CheckReport, checkFilesystem } from './check';
+import { RepairResult } from './repair';
 import { PROBLEMS, Problem, render } from './problems';
 
 export * from './problems';
@@ -17,7 +18,6 @@ export const FSCK_EXIT = {
   CANCELLED: 32,
 } as const;
 
-export type FsckMode = 'check' | 'yes' | 'preen';
 
 export interface FsckResult {
   report: CheckReport;
@@ -40,19 +40,50 @@ export async function runFsck(spec: string, opts: CheckOptions = {}): Promise<Fs
   }
 }
 
-/** The text report: phases, one line per problem, and (with -y/-p) what a repair would do. */
-export function renderFsck(r: CheckReport, mode: FsckMode, verbose: boolean, quiet: boolean): string {
+const counts = (problems: Problem[]): string => {
+  const n = (sev: string) => problems.filter((p) => PROBLEMS[p.code].severity === sev).length;
+  return `${n('error')} errors, ${n('warning')} warnings, ${n('info')} notes`;
+};
+
+function problemLines(problems: Problem[], verbose: boolean): string {
   let s = '';
-  if (!quiet) for (const p of r.phases) s += `${p.name}\n`;
-  for (const p of r.problems) {
+  for (const p of problems) {
     const def = PROBLEMS[p.code];
     if (def.severity === 'info' && !verbose) continue;
     s += `${def.severity}: ${p.code}: ${render(p)}\n`;
-    if (mode !== 'check' && !def.noFix && (mode === 'yes' || def.preenSafe)) s += `  would fix: ${def.repair} (repairs are not implemented yet)\n`;
-  }
-  if (!quiet) {
-    const count = (sev: string) => r.problems.filter((p: Problem) => PROBLEMS[p.code].severity === sev).length;
-    s += `${r.blockrefs} blockrefs checked, ${count('error')} errors, ${count('warning')} warnings, ${count('info')} notes\n`;
   }
   return s;
 }
+
+/** The text report of a check: phases, one line per problem, a summary. */
+export function renderFsck(r: CheckReport, verbose: boolean, quiet: boolean): string {
+  let s = '';
+  if (!quiet) for (const p of r.phases) s += `${p.name}\n`;
+  s += problemLines(r.problems, verbose);
+  if (!quiet) s += `${r.blockrefs} blockrefs checked, ${counts(r.problems)}\n`;
+  return s;
+}
+
+/** The report of a repair run: what was found, what was done, what is left. */
+export function renderRepair(r: RepairResult, verbose: boolean, quiet: boolean): string {
+  let s = renderFsck(r.initial, verbose, quiet);
+  if (r.fixes.length > 0) {
+    s += `Repairs (${r.rounds} round${r.rounds === 1 ? '' : 's'}):\n`;
+    for (const f of r.fixes) s += `  fixed: ${f.code}: ${f.where}: ${f.action}\n`;
+  }
+  const left = r.final.problems.filter((p) => verbose || PROBLEMS[p.code].severity !== 'info');
+  if (r.modified || left.length > 0) {
+    s += r.modified ? `After repair: ${counts(r.final.problems)}\n` : '';
+    const lines = problemLines(r.final.problems, verbose);
+    if (r.modified && lines) s += `Left uncorrected:\n${lines}`;
+  }
+  if (r.modified) s += '\n***** FILE SYSTEM WAS MODIFIED *****\n';
+  return s;
+}
+
+/** fsck(8): 1 when something was corrected, 4 when errors or warnings remain. */
+export function repairExitCode(r: RepairResult): number {
+  const left = r.final.problems.some((p) => PROBLEMS[p.code].severity !== 'info');
+  return (r.modified ? FSCK_EXIT.CORRECTED : 0) | (left ? FSCK_EXIT.UNCORRECTED : 0);
+}
+export * from './repair';

@@ -6,7 +6,8 @@
  * Directory link counts: the current kernel gives a new directory 2 and adds one per
  * subdirectory, while newfs, makefs and older kernels leave 1 and never count. Both are valid.
  */
-import { BREF_TYPE_DIRENT, OBJTYPE_DIRECTORY, PFS_ROOT_INUM, hex64 } from '../../format';
+import { hex64 } from '../../format/bytes';
+import { BREF_TYPE_DIRENT, OBJTYPE_DIRECTORY, PFS_ROOT_INUM } from '../../format/constants';
 import { PfsFacts } from './facts';
 import { locate } from './location';
 import { Report, locateInode } from './topology';
@@ -15,7 +16,14 @@ export function namespacePass(pfs: PfsFacts, report: Report): void {
   if (!pfs.selected) return;
   const subdirs = new Map<bigint, number>();
   for (const [inum, r] of pfs.refs) {
-    const entryLoc = locate(BREF_TYPE_DIRENT, r.dataOff, r.key, `${pfs.name}:0x${hex64(r.dirs[0])} key 0x${hex64(r.key)}`);
+    const owner = r.dirs[0] === PFS_ROOT_INUM ? pfs.key : r.dirs[0];
+    const entryLoc = locate(BREF_TYPE_DIRENT, r.dataOff, r.key, () => `${pfs.name}:0x${hex64(r.dirs[0])} key 0x${hex64(r.key)}`, {
+      pfs: pfs.key,
+      owner,
+      type: BREF_TYPE_DIRENT,
+      key: r.key,
+      dataOff: r.dataOff,
+    });
     const ino = pfs.inodes.get(inum);
     if (!ino) {
       report('DIRENT_DANGLING', entryLoc, `0x${hex64(inum)}${r.count > 1 ? ` (${r.count} entries)` : ''}`);

@@ -4,54 +4,19 @@
  * walk records what passes 3 and 4 need: the inodes and directory entries of each PFS, and the
  * statistics each inode and indirect block should carry.
  */
-import {
-  BREF_TYPE_DATA,
-  BREF_TYPE_DIRENT,
-  BREF_TYPE_EMPTY,
-  BREF_TYPE_FREEMAP,
-  BREF_TYPE_FREEMAP_LEAF,
-  BREF_TYPE_FREEMAP_NODE,
-  BREF_TYPE_INDIRECT,
-  BREF_TYPE_INODE,
-  BREF_TYPE_VOLUME,
-  Blockref,
-  DIRHASH_LOMASK,
-  FREEMAP_LEVEL1_SIZE,
-  INODE_MAXNAME,
-  Inode,
-  OBJTYPE_BDEV,
-  OBJTYPE_CDEV,
-  OBJTYPE_DIRECTORY,
-  OBJTYPE_FIFO,
-  OBJTYPE_REGFILE,
-  OBJTYPE_SOCKET,
-  OBJTYPE_SOFTLINK,
-  OFF_MASK,
-  OPFLAG_DIRECTDATA,
-  PFSTYPE_CACHE,
-  PFSTYPE_DUMMY,
-  PFSTYPE_MASTER,
-  PFSTYPE_NONE,
-  PFSTYPE_SLAVE,
-  PFSTYPE_SOFT_MASTER,
-  PFSTYPE_SOFT_SLAVE,
-  PFS_ROOT_INUM,
-  RADIX_MAX,
-  RADIX_MIN,
-  ZONE_SEG,
-  brefRadix,
-  breftypeName,
-  childStats,
-  decodeInode,
-  dirhash,
-  embedDirent,
-  embedStats,
-  hex64,
-  inodeNameBytes,
-} from '../../format';
-import { ChainReader, EXIT, FsReader, H2Error, Visit, addGranules, headerRootBref, walkTree } from '../../engine';
+import { Blockref, brefRadix, childStats, embedDirent, embedStats } from '../../format/blockref';
+import { hex64 } from '../../format/bytes';
+import { BREF_TYPE_DATA, BREF_TYPE_DIRENT, BREF_TYPE_EMPTY, BREF_TYPE_FREEMAP, BREF_TYPE_FREEMAP_LEAF, BREF_TYPE_FREEMAP_NODE, BREF_TYPE_INDIRECT, BREF_TYPE_INODE, BREF_TYPE_VOLUME, DIRHASH_LOMASK, FREEMAP_LEVEL1_SIZE, INODE_MAXNAME, OBJTYPE_BDEV, OBJTYPE_CDEV, OBJTYPE_DIRECTORY, OBJTYPE_FIFO, OBJTYPE_REGFILE, OBJTYPE_SOCKET, OBJTYPE_SOFTLINK, OFF_MASK, OPFLAG_DIRECTDATA, PFSTYPE_CACHE, PFSTYPE_DUMMY, PFSTYPE_MASTER, PFSTYPE_NONE, PFSTYPE_SLAVE, PFSTYPE_SOFT_MASTER, PFSTYPE_SOFT_SLAVE, PFS_ROOT_INUM, RADIX_MAX, RADIX_MIN, ZONE_SEG } from '../../format/constants';
+import { dirhash } from '../../format/dirhash';
+import { Inode, decodeInode, inodeNameBytes } from '../../format/inode';
+import { breftypeName } from '../../format/names';
+import { ChainReader } from '../../engine/chain';
+import { EXIT, H2Error } from '../../engine/errors';
+import { FsReader } from '../../engine/fs';
+import { addGranules } from '../../engine/verify';
+import { Visit, headerRootBref, walkTree } from '../../engine/walk';
 import { PfsFacts, noteEntry } from './facts';
-import { Location, at, locate } from './location';
+import { Location, Target, at, locate } from './location';
 import { Problem, ProblemCode } from './problems';
 
 /** The longest symlink target the kernel accepts (PATH_MAX on DragonFly). */
@@ -103,7 +68,8 @@ export function topologyPass(chains: ChainReader, add: (p: Problem) => void, opt
   const total = chains.vols.totalSize;
   const fs = new FsReader(chains);
   const used = new Set<bigint>();
-  const seen = new Map<bigint, bigint>();
+  // metadata block → the PFS (key) that first referenced it; Number keys, as in the guard
+  const seen = new Map<number, bigint>();
   const pfsByKey = new Map<bigint, PfsFacts>();
   const stats: Problem[] = [];
   let blockrefs = 0;
@@ -120,28 +86,27 @@ export function topologyPass(chains: ChainReader, add: (p: Problem) => void, opt
       const pfs = inodes.length >= 2 ? pfsByKey.get(inodes[1].key) ?? null : null;
       const report: Report = (code, loc, detail = '') => {
         if (opts.pfs !== undefined && pfs && !pfs.selected) return;
-        add({ code, ...loc, detail });
+        add({ code, ...loc, detail, target: loc.target ?? (root === BREF_TYPE_VOLUME ? targetOf(inodes, b) : undefined) });
       };
-      const loc = at(b);
-
-      checkBlockref(v, root, total, report);
+      const placed = checkBlockref(v, root, total, report);
       const radix = brefRadix(b);
-      if (radix !== 0 && root === BREF_TYPE_VOLUME) addGranules(used, b.dataOff, 1 << radix);
+      // A block outside the volumes or in a reserved segment is its own error, not a freemap hole.
+      if (radix !== 0 && root === BREF_TYPE_VOLUME && placed) addGranules(used, b.dataOff, 1 << radix);
       // Data blocks may be shared (live dedup), and snapshots share metadata between PFSs;
       // metadata referenced twice inside one PFS is not allowed.
       if (radix !== 0 && b.type !== BREF_TYPE_DATA) {
         const pfsKey = inodes.length >= 2 ? inodes[1].key : -1n;
-        const first = seen.get(b.dataOff);
-        if (first === undefined) seen.set(b.dataOff, pfsKey);
-        else if (first === pfsKey) report('BLOCK_SHARED', loc, 'twice in one PFS');
+        const first = seen.get(Number(b.dataOff));
+        if (first === undefined) seen.set(Number(b.dataOff), pfsKey);
+        else if (first === pfsKey) report('BLOCK_SHARED', at(b), 'twice in one PFS');
       }
 
       if (v.error) {
-        report('BLOCK_READ', loc, v.error);
+        report('BLOCK_READ', at(b), v.error);
         continue;
       }
       if (v.check && !v.check.ok) {
-        report('BLOCK_CHECK', loc, `stored ${v.check.stored}, computed ${v.check.computed}`);
+        report('BLOCK_CHECK', at(b), `stored ${v.check.stored}, computed ${v.check.computed}`);
         continue;
       }
       bytes += v.data.length;
@@ -151,14 +116,21 @@ export function topologyPass(chains: ChainReader, add: (p: Problem) => void, opt
       let kids: Blockref[] = [];
       let inode: Inode | null = null;
       try {
-        if (b.type === BREF_TYPE_INODE) inode = decodeInode(v.data);
-        kids = chains.children(b, v.data);
+        if (b.type === BREF_TYPE_INODE) {
+          inode = decodeInode(v.data);
+          kids = inode.meta.opFlags & OPFLAG_DIRECTDATA ? [] : inode.blockset!;
+        } else {
+          kids = chains.children(b, v.data);
+        }
       } catch (e) {
-        report('BLOCK_READ', loc, (e as Error).message);
+        report('BLOCK_READ', at(b), (e as Error).message);
         continue;
       }
-      checkOrder(kids, b, report);
-      if (b.type === BREF_TYPE_INODE || b.type === BREF_TYPE_INDIRECT) checkStats(b, kids, inodes.length === 0 && b.type === BREF_TYPE_INODE, loc, stats, opts.pfs !== undefined && pfs !== null && !pfs.selected);
+      v.kids = kids;
+      checkOrder(kids, b, b.type === BREF_TYPE_INODE ? [...inodes, b] : inodes, report);
+      if (b.type === BREF_TYPE_INODE || b.type === BREF_TYPE_INDIRECT) {
+        checkStats(b, kids, inodes.length === 0 && b.type === BREF_TYPE_INODE, stats, opts.pfs !== undefined && pfs !== null && !pfs.selected, targetOf(inodes, b));
+      }
       if (root !== BREF_TYPE_VOLUME) continue;
 
       if (b.type === BREF_TYPE_INODE && inode) {
@@ -169,14 +141,14 @@ export function topologyPass(chains: ChainReader, add: (p: Problem) => void, opt
         } else if (inodes.length === 2 && pfs) {
           inodeFacts(pfs, b, inode, report);
         } else if (inodes.length > 2) {
-          report('CHILD_MISPLACED', loc, 'an inode below a file or directory inode (inodes belong to the PFS index)');
+          report('CHILD_MISPLACED', at(b), 'an inode below a file or directory inode (inodes belong to the PFS index)');
         }
       } else if (b.type === BREF_TYPE_DIRENT) {
         dirent(fs, pfs, inodes, b, report);
       } else if (b.type === BREF_TYPE_DATA) {
         const owner = inodes.length === 3 && pfs ? pfs.inodes.get(inodes[2].key) : undefined;
         if (!owner || owner.type === OBJTYPE_DIRECTORY) {
-          report('CHILD_MISPLACED', loc, inodes.length < 3 ? 'file data under the super-root or a PFS root' : 'file data under a directory');
+          report('CHILD_MISPLACED', at(b), inodes.length < 3 ? 'file data under the super-root or a PFS root' : 'file data under a directory');
         } else if (b.key > owner.lastDataKey) {
           owner.lastDataKey = b.key;
         }
@@ -197,39 +169,70 @@ export class PfsNotFound extends H2Error {
   }
 }
 
-function checkBlockref(v: Visit, root: number, total: bigint, report: Report): void {
+/** Checks one blockref where it stands; false when its block lies outside the allocatable space. */
+function checkBlockref(v: Visit, root: number, total: bigint, report: Report): boolean {
   const b = v.bref;
-  const loc = at(b);
-  if (!KNOWN_BREF_TYPES.has(b.type)) report('BREF_TYPE', loc, String(b.type));
+  const loc = (): Location => at(b);
+  if (!KNOWN_BREF_TYPES.has(b.type)) report('BREF_TYPE', loc(), String(b.type));
   const radix = brefRadix(b);
   if ((radix !== 0 && (radix < RADIX_MIN || radix > RADIX_MAX)) || (radix === 0 && b.type !== BREF_TYPE_DIRENT)) {
-    report('BREF_RADIX', loc, String(radix));
+    report('BREF_RADIX', loc(), String(radix));
   }
+  let placed = true;
   if (radix !== 0) {
     const off = b.dataOff & OFF_MASK;
-    if (off + (1n << BigInt(radix)) > total) report('BREF_OFF_OUTSIDE', loc);
-    else if (root === BREF_TYPE_VOLUME && off % FREEMAP_LEVEL1_SIZE < ZONE_SEG) report('BREF_OFF_RESERVED', loc);
+    if (off + (1n << BigInt(radix)) > total) {
+      report('BREF_OFF_OUTSIDE', loc());
+      placed = false;
+    } else if (root === BREF_TYPE_VOLUME && off % FREEMAP_LEVEL1_SIZE < ZONE_SEG) {
+      report('BREF_OFF_RESERVED', loc());
+      placed = false;
+    }
   }
   const parent = v.parent?.bref;
   if (parent && parent.type === BREF_TYPE_INDIRECT) {
     const end = b.key + span(b.keybits) - 1n;
     if (b.key < parent.key || end > parent.key + span(parent.keybits) - 1n) {
-      report('BREF_KEY_RANGE', loc, `0x${hex64(parent.key)}/${parent.keybits}`);
+      report('BREF_KEY_RANGE', loc(), `0x${hex64(parent.key)}/${parent.keybits}`);
     }
   }
   if (parent && parent.type !== BREF_TYPE_VOLUME && parent.type !== BREF_TYPE_FREEMAP && b.mirrorTid > parent.mirrorTid) {
-    report('BREF_TID', loc, `0x${hex64(b.mirrorTid)} > 0x${hex64(parent.mirrorTid)}`);
+    report('BREF_TID', loc(), `0x${hex64(b.mirrorTid)} > 0x${hex64(parent.mirrorTid)}`);
   }
+  return placed;
 }
 
-/** The live entries of a block table must be sorted by key without overlapping ranges. */
-function checkOrder(kids: Blockref[], parent: Blockref, report: Report): void {
-  let lastEnd = -1n;
-  for (const k of kids) {
-    if (k.type === BREF_TYPE_EMPTY) continue;
-    if (k.key <= lastEnd) report('BREF_KEY_ORDER', at(k), `in ${breftypeName(parent.type)} 0x${hex64(parent.dataOff)}`);
-    const end = k.key + span(k.keybits) - 1n;
-    if (end > lastEnd) lastEnd = end;
+/**
+ * The live entries of a block table must be sorted by key without overlapping ranges. When they
+ * are not, the entries blamed are the fewest whose removal leaves the rest in order (the
+ * complement of the longest ordered chain), so one damaged key does not accuse its neighbours.
+ */
+function checkOrder(kids: Blockref[], parent: Blockref, kidInodes: Blockref[], report: Report): void {
+  const live = kids.filter((k) => k.type !== BREF_TYPE_EMPTY);
+  const end = (k: Blockref): bigint => k.key + span(k.keybits) - 1n;
+  let sorted = true;
+  for (let i = 1; i < live.length && sorted; i++) if (live[i].key <= end(live[i - 1])) sorted = false;
+  if (sorted) return;
+  // longest chain i1 < i2 < ... with key(i_{j+1}) > end(i_j); n is at most a table's 512 entries
+  const n = live.length;
+  const best = new Array<number>(n).fill(1);
+  const prev = new Array<number>(n).fill(-1);
+  for (let i = 0; i < n; i++) {
+    for (let j = 0; j < i; j++) {
+      if (live[i].key > end(live[j]) && best[j] + 1 > best[i]) {
+        best[i] = best[j] + 1;
+        prev[i] = j;
+      }
+    }
+  }
+  let last = 0;
+  for (let i = 1; i < n; i++) if (best[i] > best[last]) last = i;
+  const keep = new Set<number>();
+  for (let i = last; i >= 0; i = prev[i]) keep.add(i);
+  for (let i = 0; i < n; i++) {
+    if (keep.has(i)) continue;
+    const k = live[i];
+    report('BREF_KEY_ORDER', { ...at(k), target: targetOf(kidInodes, k) }, `in ${breftypeName(parent.type)} 0x${hex64(parent.dataOff)}`);
   }
 }
 
@@ -238,7 +241,7 @@ function checkOrder(kids: Blockref[], parent: Blockref, report: Report): void {
  * blockref (newfs, makefs and the kernel agree) leaves out its PFS inodes' own blocks and counts
  * only what they carry.
  */
-function checkStats(b: Blockref, kids: Blockref[], superRoot: boolean, loc: Location, out: Problem[], hidden: boolean): void {
+function checkStats(b: Blockref, kids: Blockref[], superRoot: boolean, out: Problem[], hidden: boolean, target: Target): void {
   let dataCount = 0n;
   let inodeCount = 0n;
   for (const k of kids) {
@@ -251,7 +254,8 @@ function checkStats(b: Blockref, kids: Blockref[], superRoot: boolean, loc: Loca
   if (hidden || (st.dataCount === dataCount && st.inodeCount === inodeCount)) return;
   out.push({
     code: 'STATS_COUNT',
-    ...loc,
+    ...at(b),
+    target,
     detail: `data ${st.dataCount} inodes ${st.inodeCount}, computed data ${dataCount} inodes ${inodeCount}`,
   });
 }
@@ -271,7 +275,7 @@ function pfsRoot(b: Blockref, inode: Inode, report: Report): PfsFacts {
 
 function inodeFacts(pfs: PfsFacts, b: Blockref, inode: Inode, report: Report): void {
   const m = inode.meta;
-  const loc = at(b, `${pfs.name}:0x${hex64(b.key)}`);
+  const loc = at(b, () => `${pfs.name}:0x${hex64(b.key)}`);
   if (m.inum !== b.key) report('INODE_KEY', loc, `inode number 0x${hex64(m.inum)}`);
   if (pfs.inodes.has(b.key)) {
     report('INODE_DUP', loc);
@@ -293,7 +297,7 @@ function dirent(fs: FsReader, pfs: PfsFacts | null, inodes: Blockref[], b: Block
   const head = embedDirent(b);
   const dirInum = inodes.length === 2 ? PFS_ROOT_INUM : inodes.length === 3 ? inodes[2].key : null;
   const owner = dirInum === null || !pfs ? undefined : dirInum === PFS_ROOT_INUM ? OBJTYPE_DIRECTORY : pfs.inodes.get(dirInum)?.type;
-  const loc = at(b, `${pfs?.name ?? 'super-root'}:0x${hex64(dirInum ?? 0n)} key 0x${hex64(b.key)}`);
+  const loc = at(b, () => `${pfs?.name ?? 'super-root'}:0x${hex64(dirInum ?? 0n)} key 0x${hex64(b.key)}`);
   if (!pfs || dirInum === null || owner !== OBJTYPE_DIRECTORY) {
     report('CHILD_MISPLACED', loc, 'a directory entry outside a directory');
     return;
@@ -317,4 +321,15 @@ function dirent(fs: FsReader, pfs: PfsFacts | null, inodes: Blockref[], b: Block
 }
 
 export const locateInode = (pfs: PfsFacts, inum: bigint, dataOff: bigint): Location =>
-  locate(BREF_TYPE_INODE, dataOff, inum, `${pfs.name}:0x${hex64(inum)}`);
+  locate(BREF_TYPE_INODE, dataOff, inum, () => `${pfs.name}:0x${hex64(inum)}`, { pfs: pfs.key, owner: pfs.key, type: BREF_TYPE_INODE, key: inum, dataOff });
+
+/** Where a blockref stands, given the inodes above it ([] for the super-root's own). */
+export function targetOf(inodes: readonly Blockref[], b: Blockref): Target {
+  return {
+    pfs: inodes.length >= 2 ? inodes[1].key : null,
+    owner: inodes.length > 0 ? inodes[inodes.length - 1].key : null,
+    type: b.type,
+    key: b.key,
+    dataOff: b.dataOff,
+  };
+}

@@ -1,0 +1,576 @@
+/**
+ * Repairs (fsck -y, -p, or asked one by one). Rounds, as e2fsck restarts: check, pick the
+ * problems to fix, make every fix of the round through one engine write session and its
+ * copy-on-write commit, then check again; a fix can reveal the next problem (a cut directory
+ * block leaves orphans, a cut block leaves leaks). Damaged header copies are rewritten from
+ * the best copy after the commit. Nothing is written when nothing is chosen, and never on a
+ * truncated device.
+ */
+import {
+  BREF_TYPE_DATA,
+  BREF_TYPE_DIRENT,
+  BREF_TYPE_INDIRECT,
+  BREF_TYPE_INODE,
+  DIRHASH_VISIBLE,
+  FREEMAP_BLOCK_RADIX,
+  OBJTYPE_DIRECTORY,
+  OBJTYPE_REGFILE,
+  OPFLAG_DIRECTDATA,
+  PFSTYPE_MASTER,
+  PFS_ROOT_INUM,
+} from '../../format/constants';
+import { Blockref, cloneBlockref, embedDirent, setEmbedDirent } from '../../format/blockref';
+import { setCheck } from '../../format/check';
+import { hex64 } from '../../format/bytes';
+import {
+  Chain,
+  FsWriter,
+  H2Error,
+  WritableSource,
+  WriteSession,
+  openReadOnly,
+  rewriteHeaderCopies,
+} from '../../engine';
+import { CheckOptions, CheckReport, checkFilesystem } from './check';
+import { PfsFacts } from './facts';
+import { Target } from './location';
+import { PROBLEMS, Problem, ProblemCode } from './problems';
+
+export type RepairMode = 'yes' | 'preen' | 'ask';
+export type Answer = 'y' | 'n' | 'a';
+
+export interface RepairOptions extends CheckOptions {
+  mode: RepairMode;
+  /** ask mode: the answer for one problem ('a' is yes to this and every later one) */
+  ask?: (p: Problem) => Answer;
+  /** DANGEROUS: take a block whose check code fails as it is and recompute the code */
+  rewriteCheckCodes?: boolean;
+  /** open devices with this, for reading and writing (tests pass overlays) */
+  opener?: (path: string) => WritableSource;
+}
+
+export interface Fix {
+  code: ProblemCode;
+  where: string;
+  action: string;
+}
+
+export interface RepairResult {
+  /** the first check, before any change */
+  initial: CheckReport;
+  /** the check after the last round */
+  final: CheckReport;
+  fixes: Fix[];
+  rounds: number;
+  modified: boolean;
+}
+
+/** Enough for chains of consequences (cut → orphans → links → leaks), bounded. */
+export const MAX_ROUNDS = 6;
+
+const HEADER_CODES = new Set<ProblemCode>(['HDR_BAD_MAGIC', 'HDR_CRC', 'HDR_DISAGREE', 'HDR_REVERSE_ENDIAN']);
+const LOST_FOUND = 'lost+found';
+
+async function check(spec: string, opts: RepairOptions): Promise<CheckReport> {
+  const s = await openReadOnly(spec, { allowTruncated: true, opener: opts.opener });
+  try {
+    return checkFilesystem(s.vols, { pfs: opts.pfs, progress: opts.progress });
+  } finally {
+    s.close();
+  }
+}
+
+/** A problem's identity across rounds, for answers already given. */
+const identity = (p: Problem): string => `${p.code} ${p.where} ${p.detail}`;
+
+export async function runRepair(spec: string, opts: RepairOptions): Promise<RepairResult> {
+  const initial = await check(spec, opts);
+  let report = initial;
+  const fixes: Fix[] = [];
+  const answers = new Map<string, boolean>();
+  let always = false;
+  let rounds = 0;
+  const wanted = (p: Problem): boolean => {
+    const def = PROBLEMS[p.code];
+    if (def.noFix) return false;
+    if (opts.mode === 'preen') return def.preenSafe;
+    if (opts.mode === 'yes' || always) return true;
+    const id = identity(p);
+    if (!answers.has(id)) {
+      const a = opts.ask ? opts.ask(p) : 'n';
+      if (a === 'a') always = true;
+      answers.set(id, a !== 'n');
+    }
+    return answers.get(id)!;
+  };
+  while (rounds < MAX_ROUNDS) {
+    // A device shorter than its volume is not written: the missing end must come back first.
+    if (report.problems.some((p) => p.code === 'VOLUME_TRUNCATED')) break;
+    const chosen = report.problems.filter(wanted);
+    if (chosen.length === 0) break;
+    rounds++;
+    const made = await repairRound(spec, chosen, report, opts);
+    if (made.length === 0) break;
+    fixes.push(...made);
+    report = await check(spec, opts);
+  }
+  return { initial, final: report, fixes, rounds, modified: fixes.length > 0 };
+}
+
+interface Ctx {
+  s: WriteSession;
+  w: FsWriter;
+  facts: Map<bigint, PfsFacts>;
+  opts: RepairOptions;
+  fixes: Fix[];
+  lostFound: Map<bigint, Chain>;
+  /** inode numbers a rekey made reachable in this round: their entries no longer dangle */
+  rekeyed: Set<bigint>;
+}
+
+async function repairRound(spec: string, chosen: Problem[], report: CheckReport, opts: RepairOptions): Promise<Fix[]> {
+  const fixes: Fix[] = [];
+  const inSession = chosen.filter((p) => !HEADER_CODES.has(p.code));
+  if (inSession.length > 0) {
+    const fresh = inSession.some((p) => p.code === 'FREEMAP_UNREADABLE');
+    const s = await WriteSession.open(spec, { purpose: 'fsck', opener: opts.opener, freshFreemap: fresh });
+    try {
+      const ctx: Ctx = { s, w: new FsWriter(s), facts: new Map(report.facts.map((f) => [f.key, f])), opts, fixes, lostFound: new Map(), rekeyed: new Set() };
+      if (fresh) {
+        const n = s.rebuildFreemap();
+        fixes.push({ code: 'FREEMAP_UNREADABLE', where: 'freemap', action: `rebuilt from the topology (${n} blocks marked)` });
+      }
+      if (inSession.some((p) => p.code === 'RECOVERY_NEEDED')) {
+        const n = s.recover();
+        fixes.push({ code: 'RECOVERY_NEEDED', where: 'volume header', action: `recovery marked ${n} blocks allocated` });
+      }
+      // In-place edits first (they keep every table's layout), then what removes or inserts,
+      // cuts before moves; one structural fix per blockref (a cut entry is not also moved).
+      const order = (p: Problem): number => STRUCTURAL.get(p.code) ?? 0;
+      const moved = new Set<string>();
+      for (const p of [...inSession].sort((a, b) => order(a) - order(b))) {
+        if (p.code === 'FREEMAP_UNREADABLE' || p.code === 'RECOVERY_NEEDED') continue;
+        if (STRUCTURAL.has(p.code) && p.target) {
+          const id = targetId(p.target);
+          if (moved.has(id)) continue;
+          moved.add(id);
+        }
+        let action: string | null = null;
+        try {
+          action = fixOne(ctx, p);
+        } catch (e) {
+          if (!(e instanceof H2Error) && !(e instanceof Error && e.name === 'FormatError')) throw e;
+          action = null;
+        }
+        if (action) fixes.push({ code: p.code, where: p.where, action });
+      }
+      if (fixes.length > 0) s.commit({ exactAllocatorFree: true });
+    } finally {
+      s.close();
+    }
+  }
+  const copies = new Map<string, number[]>();
+  for (const p of chosen) {
+    if (!HEADER_CODES.has(p.code) || !p.device) continue;
+    copies.set(p.device, [...(copies.get(p.device) ?? []), Number(p.key)]);
+  }
+  if (copies.size > 0) {
+    const done = rewriteHeaderCopies([...copies].map(([path, c]) => ({ path, copies: c })), opts.opener);
+    for (const d of done) for (const c of d.copies) fixes.push({ code: 'HDR_CRC', where: `${d.path} copy ${c}`, action: 'rewritten from the best copy' });
+  }
+  return fixes;
+}
+
+/** Fixes that remove or insert entries, in the order they run (after every in-place edit). */
+const STRUCTURAL = new Map<ProblemCode, number>([
+  ['INODE_KEY', 1],
+  ['BLOCK_CHECK', 2],
+  ['BLOCK_READ', 2],
+  ['BREF_TYPE', 2],
+  ['BREF_RADIX', 2],
+  ['BREF_OFF_OUTSIDE', 2],
+  ['BREF_OFF_RESERVED', 2],
+  ['CHILD_MISPLACED', 2],
+  ['INODE_DUP', 2],
+  ['DIRENT_NAME', 2],
+  ['DIRENT_DANGLING', 2],
+  ['DIRENT_HASH', 3],
+  ['BREF_KEY_RANGE', 4],
+  ['BREF_KEY_ORDER', 4],
+  ['DIR_MULTI_LINK', 5],
+  ['FILE_EXTENT', 5],
+  ['INODE_ORPHAN', 6],
+]);
+
+const targetId = (t: Target): string => `${t.pfs}/${t.owner}/${t.type}/${t.key}/${t.dataOff}`;
+
+/** Make one fix; returns what was done, or null when it could not be made. */
+function fixOne(ctx: Ctx, p: Problem): string | null {
+  const { s } = ctx;
+  const t = p.target;
+  switch (p.code) {
+    case 'FREEMAP_HOLE':
+      s.freemap.markAllocated(p.dataOff | BigInt(FREEMAP_BLOCK_RADIX), BREF_TYPE_DATA);
+      return 'marked allocated';
+    case 'FREEMAP_LEAK':
+      s.freemap.free(p.dataOff | BigInt(FREEMAP_BLOCK_RADIX));
+      return 'freed';
+    case 'STATS_ALLOCATOR_FREE':
+      return 'set from the freemap at the commit';
+    case 'STATS_COUNT': {
+      const c = t && chainAt(ctx, t);
+      if (!c) return null;
+      s.tree.setDirty(c);
+      return 'recomputed from the children';
+    }
+    case 'INODE_MODE':
+      return editInode(ctx, t, (c) => {
+        c.inode!.meta.mode &= 0o7777;
+        return `mode 0${c.inode!.meta.mode.toString(8)}`;
+      });
+    case 'INODE_KEY':
+      return rekeyOrRenumber(ctx, t);
+    case 'INODE_TYPE':
+      return editInode(ctx, t, (c) => {
+        c.inode!.meta.type = OBJTYPE_REGFILE;
+        return 'made a regular file';
+      });
+    case 'SYMLINK_BAD':
+      return editInode(ctx, t, (c) => {
+        c.inode!.meta.type = OBJTYPE_REGFILE;
+        return 'made a regular file holding the target bytes';
+      });
+    case 'PFS_ROOT':
+      return editInode(ctx, t, (c) => {
+        const m = c.inode!.meta;
+        if (m.type !== OBJTYPE_DIRECTORY) m.type = OBJTYPE_DIRECTORY;
+        else if (m.inum !== PFS_ROOT_INUM) m.inum = PFS_ROOT_INUM;
+        else if (/unknown PFS type/.test(p.detail)) m.pfsType = PFSTYPE_MASTER;
+        else return null;
+        return 'field rewritten';
+      });
+    case 'LINK_COUNT':
+      return editInode(ctx, t, (c) => {
+        const m = c.inode!.meta;
+        const pfs = t && t.pfs !== null ? ctx.facts.get(t.pfs) : undefined;
+        if (!pfs) return null;
+        const entries = BigInt(pfs.refs.get(m.inum)?.count ?? 0);
+        if (m.type === OBJTYPE_DIRECTORY) {
+          let subdirs = 0n;
+          for (const [inum, r] of pfs.refs) if (r.dirs[0] === m.inum && pfs.inodes.get(inum)?.type === OBJTYPE_DIRECTORY) subdirs++;
+          m.nlinks = m.nlinks > 1n ? 2n + subdirs : 1n;
+        } else {
+          m.nlinks = entries;
+        }
+        return `nlinks ${m.nlinks}`;
+      });
+    case 'IPARENT':
+      return editInode(ctx, t, (c) => {
+        const pfs = t && t.pfs !== null ? ctx.facts.get(t.pfs) : undefined;
+        const r = pfs?.refs.get(c.inode!.meta.inum);
+        if (!r) return null;
+        c.inode!.meta.iparent = r.dirs[0];
+        return `iparent 0x${hex64(r.dirs[0])}`;
+      });
+    case 'DIRENT_TYPE':
+      return editSlot(ctx, t, (b) => {
+        const pfs = t && t.pfs !== null ? ctx.facts.get(t.pfs) : undefined;
+        const head = embedDirent(b);
+        const ino = pfs?.inodes.get(head.inum);
+        if (!ino) return null;
+        setEmbedDirent(b, { ...head, type: ino.type });
+        return `entry type ${ino.type}`;
+      });
+    case 'BREF_TID':
+      return editSlot(ctx, t, (b) => {
+        const tid = s.tid;
+        if (b.mirrorTid > tid) b.mirrorTid = tid;
+        if (b.modifyTid > tid) b.modifyTid = tid;
+        return 'tids lowered to this commit';
+      });
+    case 'BLOCK_SHARED':
+      return editSlot(ctx, t, (b) => {
+        const bytes = s.chains.readPhysical(b);
+        const off = s.freemap.allocate(b.type, bytes.length, b.key);
+        s.writeBlock(off, bytes);
+        b.dataOff = off;
+        return `copied to 0x${hex64(off)}`;
+      });
+    case 'BLOCK_CHECK':
+      if (ctx.opts.rewriteCheckCodes) {
+        return editSlot(ctx, t, (b) => {
+          setCheck(b, s.chains.readPhysical(b));
+          return 'check code recomputed over the block as it is (--rewrite-check-codes)';
+        });
+      }
+      return cut(ctx, t, true, 'cut (unreadable subtree: what it held is reported above)');
+    case 'BLOCK_READ':
+      return cut(ctx, t, false, 'cut (unreadable)');
+    case 'BREF_TYPE':
+    case 'BREF_RADIX':
+    case 'BREF_OFF_OUTSIDE':
+    case 'BREF_OFF_RESERVED':
+    case 'CHILD_MISPLACED':
+    case 'INODE_DUP':
+    case 'DIRENT_NAME':
+      return cut(ctx, t, false, 'entry removed');
+    case 'DIRENT_DANGLING': {
+      const inum = BigInt(p.detail.split(' ')[0]);
+      if (ctx.rekeyed.has(inum)) return null;
+      return cut(ctx, t, false, 'entry removed');
+    }
+    case 'BREF_KEY_RANGE':
+    case 'BREF_KEY_ORDER':
+      // a dirent's key comes from its name: enter it again under the hash
+      return t?.type === BREF_TYPE_DIRENT ? rehash(ctx, t) : reinsert(ctx, t);
+    case 'DIRENT_HASH':
+      return rehash(ctx, t);
+    case 'DIR_MULTI_LINK':
+      return unlinkExtra(ctx, p);
+    case 'FILE_EXTENT':
+      return dropBeyondEof(ctx, t);
+    case 'INODE_ORPHAN':
+      return reattach(ctx, p);
+    default:
+      return null;
+  }
+}
+
+// ---- finding a blockref again ------------------------------------------------------------------
+
+function superRoot(ctx: Ctx): Chain {
+  const root = ctx.s.tree.root;
+  const i = root.table!.findIndex((x) => x.bref.type === BREF_TYPE_INODE);
+  if (i < 0) throw new H2Error('no super-root');
+  return ctx.s.tree.child(root, i);
+}
+
+/** The inode chain whose tree holds the target's blockref (the volume root for the super-root). */
+function ownerOf(ctx: Ctx, t: Target): Chain | null {
+  const tree = ctx.s.tree;
+  if (t.owner === null) return tree.root;
+  const sroot = superRoot(ctx);
+  if (t.pfs === null) return sroot;
+  const pf = tree.lookup(sroot, t.pfs, BREF_TYPE_INODE);
+  if (f0(pf)) return null;
+  const pfs = tree.child(pf.parent, pf.index);
+  if (t.owner === t.pfs) return pfs;
+  const of = tree.lookup(pfs, t.owner, BREF_TYPE_INODE);
+  if (f0(of)) return null;
+  return tree.child(of.parent, of.index);
+}
+
+const f0 = (f: { index: number }): boolean => f.index < 0;
+
+/** The table entry holding the target's blockref, matched by type, key and data_off. */
+function slotOf(ctx: Ctx, t: Target): { parent: Chain; index: number } | null {
+  const owner = ownerOf(ctx, t);
+  if (!owner) return null;
+  const f = ctx.s.tree.lookup(owner, t.key, t.type);
+  const table = f.parent.table;
+  if (!table) return null;
+  const match = (b: Blockref): boolean => b.type === t.type && b.key === t.key && b.dataOff === t.dataOff;
+  if (f.index >= 0 && match(table[f.index].bref)) return f;
+  // two entries with one key (a duplicate or an out-of-order entry): look at the whole table
+  const i = table.findIndex((s) => match(s.bref));
+  if (i >= 0) return { parent: f.parent, index: i };
+  // an entry in an indirect block whose range does not hold its key: search the whole tree
+  return findAnywhere(ctx, owner, match);
+}
+
+function findAnywhere(ctx: Ctx, node: Chain, match: (b: Blockref) => boolean, depth = 0): { parent: Chain; index: number } | null {
+  if (!node.table || depth > 16) return null;
+  for (let i = 0; i < node.table.length; i++) {
+    const b = node.table[i].bref;
+    if (match(b)) return { parent: node, index: i };
+    if (b.type === BREF_TYPE_INDIRECT) {
+      const hit = findAnywhere(ctx, ctx.s.tree.child(node, i), match, depth + 1);
+      if (hit) return hit;
+    }
+  }
+  return null;
+}
+
+function chainAt(ctx: Ctx, t: Target): Chain | null {
+  const f = slotOf(ctx, t);
+  return f ? ctx.s.tree.child(f.parent, f.index) : null;
+}
+
+function editInode(ctx: Ctx, t: Target | undefined, fn: (c: Chain) => string | null): string | null {
+  const c = t && chainAt(ctx, t);
+  if (!c || !c.inode) return null;
+  const out = fn(c);
+  if (out) ctx.s.tree.setDirty(c);
+  return out;
+}
+
+function editSlot(ctx: Ctx, t: Target | undefined, fn: (b: Blockref) => string | null): string | null {
+  const f = t && slotOf(ctx, t);
+  if (!f) return null;
+  let out: string | null = null;
+  ctx.s.tree.editSlot(f.parent, f.index, (b) => {
+    if (out === null) out = fn(b);
+    else fn(b);
+  });
+  return out;
+}
+
+/** Remove a blockref; the super-root and PFS roots are never cut (that would lose everything). */
+function cut(ctx: Ctx, t: Target | undefined, releaseSelf: boolean, action: string): string | null {
+  if (!t || t.owner === null || (t.pfs === null && t.type === BREF_TYPE_INODE)) return null;
+  const f = slotOf(ctx, t);
+  if (!f) return null;
+  ctx.s.tree.cut(f.parent, f.index, ctx.s.freemap, releaseSelf);
+  return action;
+}
+
+/** An entry out of its place: take it out and insert it again where its key belongs. */
+function reinsert(ctx: Ctx, t: Target | undefined): string | null {
+  if (!t) return null;
+  const f = slotOf(ctx, t);
+  const owner = ownerOf(ctx, t);
+  if (!f || !owner) return null;
+  const b = f.parent.table![f.index].bref;
+  ctx.s.tree.cut(f.parent, f.index, ctx.s.freemap, false);
+  try {
+    ctx.s.tree.insert(owner, b, null);
+    return 'moved to where its key belongs';
+  } catch {
+    return 'removed (its key overlaps another entry)';
+  }
+}
+
+/**
+ * An inode whose key is not its number: when entries name its number and no other inode has
+ * it, the key was damaged and the blockref moves under its number; otherwise the number takes
+ * the key.
+ */
+function rekeyOrRenumber(ctx: Ctx, t: Target | undefined): string | null {
+  const c = t && chainAt(ctx, t);
+  const facts = t && t.pfs !== null ? ctx.facts.get(t.pfs) : undefined;
+  if (!t || !c || !c.inode || !facts) return null;
+  const inum = c.inode.meta.inum;
+  if (facts.refs.has(inum) && !facts.inodes.has(inum)) {
+    const f = slotOf(ctx, t);
+    const owner = ownerOf(ctx, t);
+    if (!f || !owner) return null;
+    const b = cloneBlockref(f.parent.table![f.index].bref);
+    ctx.s.tree.cut(f.parent, f.index, ctx.s.freemap, false);
+    b.key = inum;
+    ctx.s.tree.insert(owner, b, null);
+    ctx.rekeyed.add(inum);
+    return `moved under its number 0x${hex64(inum)}`;
+  }
+  c.inode.meta.inum = c.bref.key;
+  ctx.s.tree.setDirty(c);
+  return `inode number set to 0x${hex64(c.bref.key)}`;
+}
+
+/** A dirent under the wrong key: enter the name again under its hash. */
+function rehash(ctx: Ctx, t: Target | undefined): string | null {
+  if (!t || t.pfs === null || t.owner === null) return null;
+  const f = slotOf(ctx, t);
+  const dir = ownerOf(ctx, t);
+  if (!f || !dir) return null;
+  const b = f.parent.table![f.index].bref;
+  const name = Uint8Array.from(ctx.w.direntName(f.parent, f.index));
+  const head = embedDirent(b);
+  ctx.s.tree.cut(f.parent, f.index, ctx.s.freemap, true);
+  ctx.w.link(dir, name, head.inum, head.type);
+  return 're-entered under its hash';
+}
+
+/** A directory named more than once: keep the entry in its iparent, drop the others. */
+function unlinkExtra(ctx: Ctx, p: Problem): string | null {
+  const t = p.target;
+  const pfsFacts = t && t.pfs !== null ? ctx.facts.get(t.pfs) : undefined;
+  const ino = pfsFacts?.inodes.get(p.key);
+  const refs = pfsFacts?.refs.get(p.key);
+  if (!t || !pfsFacts || !ino || !refs) return null;
+  let removed = 0;
+  let kept = false;
+  for (const d of new Set(refs.dirs)) {
+    const dir = ownerOf(ctx, { ...t, owner: d === PFS_ROOT_INUM ? t.pfs : d });
+    if (!dir) continue;
+    const hits: bigint[] = [];
+    for (const { parent, index } of ctx.s.tree.scanRange(dir, DIRHASH_VISIBLE, (1n << 64n) - 1n)) {
+      const b = parent.table![index].bref;
+      if (b.type === BREF_TYPE_DIRENT && embedDirent(b).inum === p.key) hits.push(b.key);
+    }
+    for (const key of hits) {
+      if (!kept && d === ino.iparent) {
+        kept = true;
+        continue;
+      }
+      const f = ctx.s.tree.lookup(dir, key, BREF_TYPE_DIRENT);
+      if (f.index < 0) continue;
+      ctx.s.tree.cut(f.parent, f.index, ctx.s.freemap, true);
+      removed++;
+    }
+  }
+  return removed ? `${removed} extra entr${removed === 1 ? 'y' : 'ies'} removed` : null;
+}
+
+/** Data blocks at or past end of file go; an embedded size past 512 bytes is cut to it. */
+function dropBeyondEof(ctx: Ctx, t: Target | undefined): string | null {
+  const c = t && chainAt(ctx, t);
+  if (!c || !c.inode) return null;
+  const m = c.inode.meta;
+  if (m.opFlags & OPFLAG_DIRECTDATA) {
+    if (m.size <= BigInt(c.inode.u.length)) return null;
+    m.size = BigInt(c.inode.u.length);
+    ctx.s.tree.setDirty(c);
+    return `size cut to ${m.size}`;
+  }
+  const keys: bigint[] = [];
+  for (const { parent, index } of ctx.s.tree.scanRange(c, m.size, (1n << 63n) - 1n)) {
+    const b = parent.table![index].bref;
+    if (b.type === BREF_TYPE_DATA && b.key >= m.size) keys.push(b.key);
+  }
+  for (const key of keys) {
+    const f = ctx.s.tree.lookup(c, key, BREF_TYPE_DATA);
+    if (f.index >= 0) ctx.s.tree.remove(f.parent, f.index, ctx.s.freemap);
+  }
+  return keys.length ? `${keys.length} block${keys.length === 1 ? '' : 's'} past end of file dropped` : null;
+}
+
+/** An inode without entries goes under lost+found in its PFS, named #<inode number>. */
+function reattach(ctx: Ctx, p: Problem): string | null {
+  const t = p.target;
+  if (!t || t.pfs === null) return null;
+  const facts = ctx.facts.get(t.pfs);
+  const ino = facts?.inodes.get(p.key);
+  const c = chainAt(ctx, t);
+  if (!facts || !ino || !c || !c.inode) return null;
+  const lf = lostFound(ctx, t.pfs);
+  if (!lf) return null;
+  const name = Buffer.from(`#${p.key}`);
+  if (ctx.w.findEntry(lf, name)) return null;
+  ctx.w.link(lf, name, p.key, c.inode.meta.type);
+  const m = c.inode.meta;
+  if (m.type === OBJTYPE_DIRECTORY) m.iparent = lf.inode!.meta.inum;
+  else m.nlinks = 1n;
+  ctx.s.tree.setDirty(c);
+  return `reattached as ${LOST_FOUND}/${name.toString()}`;
+}
+
+function lostFound(ctx: Ctx, pfsKey: bigint): Chain | null {
+  const had = ctx.lostFound.get(pfsKey);
+  if (had) return had;
+  const sroot = superRoot(ctx);
+  const pf = ctx.s.tree.lookup(sroot, pfsKey, BREF_TYPE_INODE);
+  if (pf.index < 0) return null;
+  const pfs = ctx.s.tree.child(pf.parent, pf.index);
+  const name = Buffer.from(LOST_FOUND);
+  const e = ctx.w.findEntry(pfs, name);
+  let lf: Chain;
+  if (e) {
+    lf = ctx.w.inodeChain(pfs, e.inum);
+    if (lf.inode!.meta.type !== OBJTYPE_DIRECTORY) return null;
+  } else {
+    const now = BigInt(Date.now()) * 1000n;
+    lf = ctx.w.create(pfs, pfs, name, { type: OBJTYPE_DIRECTORY, mode: 0o700, mtime: now });
+  }
+  ctx.lostFound.set(pfsKey, lf);
+  return lf;
+}

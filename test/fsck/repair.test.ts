@@ -1,0 +1,43 @@
+/**
+ * Repairs on the corruption corpus: a repairable case ends with fixes made (exit 1 from -y) and
+ * a clean second check (exit 0 from -n); a fatal one writes nothing at all. Everything goes
+ * through an overlay, so the images themselves are never touched.
+ */
+import { PROBLEMS, Problem, checkFilesystem, runRepair } from '../../src/ops/fsck';
+import { Editor } from '../helpers/edit';
+import { CASES, Source, corpusImages } from '../helpers/fsck-corpus';
+
+let images: Record<Source, string>;
+beforeAll(() => {
+  images = corpusImages();
+});
+
+/** Cases that cannot be repaired: the device lacks its end (nothing is written to it). */
+const FATAL = new Set(['HDR_SHORT', 'VOLUME_TRUNCATED', 'BLOCK_READ']);
+const serious = (ps: Problem[]): string[] => ps.filter((p) => PROBLEMS[p.code].severity !== 'info').map((p) => `${p.code}: ${p.where} ${p.detail}`);
+
+test.each(CASES.map((c) => [c.code, c] as const))('%s: fsck -y repairs it, or changes nothing', async (code, c) => {
+  const ed = new Editor(images[c.on], c.size);
+  try {
+    c.make(ed);
+    const before = ed.dev.patches.length;
+    const r = await runRepair(images[c.on], { mode: 'yes', opener: () => ed.dev });
+    if (FATAL.has(code)) {
+      expect(r.modified).toBe(false);
+      expect(ed.dev.patches.length).toBe(before);
+      expect(serious(r.final.problems).length).toBeGreaterThan(0);
+      return;
+    }
+    expect(serious(r.final.problems)).toEqual([]);
+    if (PROBLEMS[code].severity !== 'info' || code === 'FREEMAP_LEAK') expect(r.modified).toBe(true);
+    // an independent second check agrees
+    const vols = ed.open();
+    try {
+      expect(serious(checkFilesystem(vols).problems)).toEqual([]);
+    } finally {
+      vols.close();
+    }
+  } finally {
+    ed.close();
+  }
+});
