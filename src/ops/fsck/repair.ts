@@ -19,7 +19,8 @@ import {
   PFSTYPE_MASTER,
   PFS_ROOT_INUM,
 } from '../../format/constants';
-import { Blockref, cloneBlockref, embedDirent, setEmbedDirent } from '../../format/blockref';
+import { Blockref, cloneBlockref, embedDirent, embedStats, setEmbedDirent } from '../../format/blockref';
+import { breftypeName } from '../../format/names';
 import { setCheck } from '../../format/check';
 import { hex64 } from '../../format/bytes';
 import {
@@ -68,6 +69,9 @@ export interface RepairResult {
 /** Enough for chains of consequences (cut → orphans → links → leaks), bounded. */
 export const MAX_ROUNDS = 6;
 
+/** Findings that depend on having read every directory and inode. */
+const NAMESPACE = new Set<ProblemCode>(['INODE_ORPHAN', 'DIRENT_DANGLING', 'LINK_COUNT', 'DIR_MULTI_LINK', 'IPARENT', 'STATS_COUNT']);
+
 const HEADER_CODES = new Set<ProblemCode>(['HDR_BAD_MAGIC', 'HDR_CRC', 'HDR_DISAGREE', 'HDR_REVERSE_ENDIAN']);
 const LOST_FOUND = 'lost+found';
 
@@ -106,8 +110,11 @@ export async function runRepair(spec: string, opts: RepairOptions): Promise<Repa
   while (rounds < MAX_ROUNDS) {
     // A device shorter than its volume is not written: the missing end must come back first.
     if (report.problems.some((p) => p.code === 'VOLUME_TRUNCATED')) break;
-    const chosen = report.problems.filter(wanted);
+    let chosen = report.problems.filter(wanted);
     if (chosen.length === 0) break;
+    // While some block cannot be read, the namespace findings are incomplete (its entries and
+    // inodes were not seen): mend the blocks first and judge names and links next round.
+    if (chosen.some((p) => p.code === 'BLOCK_CHECK' || p.code === 'BLOCK_READ')) chosen = chosen.filter((p) => !NAMESPACE.has(p.code));
     rounds++;
     const made = await repairRound(spec, chosen, report, opts);
     if (made.length === 0) break;
@@ -208,6 +215,7 @@ const targetId = (t: Target): string => `${t.pfs}/${t.owner}/${t.type}/${t.key}/
 function fixOne(ctx: Ctx, p: Problem): string | null {
   const { s } = ctx;
   const t = p.target;
+  const held = t ? `cut; it held ${describeHeld(ctx, t)}` : 'cut';
   switch (p.code) {
     case 'FREEMAP_HOLE':
       s.freemap.markAllocated(p.dataOff | BigInt(FREEMAP_BLOCK_RADIX), BREF_TYPE_DATA);
@@ -303,9 +311,9 @@ function fixOne(ctx: Ctx, p: Problem): string | null {
           return 'check code recomputed over the block as it is (--rewrite-check-codes)';
         });
       }
-      return cut(ctx, t, true, 'cut (unreadable subtree: what it held is reported above)');
+      return cut(ctx, t, true, held);
     case 'BLOCK_READ':
-      return cut(ctx, t, false, 'cut (unreadable)');
+      return cut(ctx, t, false, held);
     case 'BREF_TYPE':
     case 'BREF_RADIX':
     case 'BREF_OFF_OUTSIDE':
@@ -334,6 +342,23 @@ function fixOne(ctx: Ctx, p: Problem): string | null {
     default:
       return null;
   }
+}
+
+/**
+ * What an unreadable block held, from its blockref alone (the block itself cannot be read): its
+ * type, key range and, for inodes and indirect blocks, the counts its parent records.
+ */
+function describeHeld(ctx: Ctx, t: Target): string {
+  const f = slotOf(ctx, t);
+  const b = f ? f.parent.table![f.index].bref : null;
+  if (!b) return `a ${breftypeName(t.type)} block`;
+  const last = b.keybits >= 64 ? (1n << 64n) - 1n : b.key + (1n << BigInt(b.keybits)) - 1n;
+  let s = `a ${breftypeName(b.type)} block, keys 0x${hex64(b.key)}-0x${hex64(last)}`;
+  if (b.type === BREF_TYPE_INODE || b.type === BREF_TYPE_INDIRECT) {
+    const st = embedStats(b);
+    s += `, ${st.inodeCount} inodes and ${st.dataCount} bytes below it`;
+  }
+  return s;
 }
 
 // ---- finding a blockref again ------------------------------------------------------------------
