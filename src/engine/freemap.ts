@@ -108,6 +108,11 @@ export class Freemap {
   private pendingFrees: { off: bigint; bytes: number }[] = [];
   /** change in allocator_free made in this run */
   freeDelta = 0n;
+  /**
+   * A placement that takes precedence over the kernel's allocator (reblock's dense, ordered
+   * destinations): returns a data_off it has claimed, or null to fall back.
+   */
+  placement: ((type: number, bytes: number, key: bigint) => bigint | null) | null = null;
 
   private constructor(
     private readonly totalSize: bigint,
@@ -236,6 +241,10 @@ export class Freemap {
   allocate(type: number, bytes: number, subKey: bigint = 0n): bigint {
     const radix = Math.log2(bytes);
     if (!Number.isInteger(radix) || radix < RADIX_MIN || radix > RADIX_MAX) throw new H2Error(`cannot allocate ${bytes} bytes`);
+    if (this.placement) {
+      const placed = this.placement(type, bytes, subKey);
+      if (placed !== null) return placed;
+    }
     let hindex = PBUFRADIX - FREEMAP_BLOCK_RADIX + type * HEUR_NRADIX;
     hindex &= HEUR_TYPES * HEUR_NRADIX - 1;
     let bnext = this.heur[hindex];
@@ -473,6 +482,27 @@ export class Freemap {
       }
     }
     return n;
+  }
+
+  /**
+   * Allocated granules of every 4 MiB segment of the allocatable range, in offset order
+   * (segments without a leaf are free). Reserved, boot, aux and newfs's first inodes are left out.
+   */
+  segmentUsage(): { seg: bigint; granules: number }[] {
+    const out: { seg: bigint; granules: number }[] = [];
+    const end = this.totalSize & ~SEGMASK;
+    for (let key = 0n; key < end; key += L1) {
+      const leaf = this.findLeaf(key);
+      const first = this.lowestAllocatable(key);
+      for (let i = 0; i < FREEMAP_COUNT; i++) {
+        const seg = key + BigInt(i) * FREEMAP_LEVEL0_SIZE;
+        if (seg < first || seg >= end) continue;
+        let n = 0;
+        if (leaf) for (const w of leaf.bmaps[i].bitmapq) for (let x = w; x !== 0n; x >>= 2n) if (x & 3n) n++;
+        out.push({ seg, granules: n });
+      }
+    }
+    return out;
   }
 
   /** Every leaf, for checks and reports. */

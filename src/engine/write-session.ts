@@ -62,6 +62,8 @@ export interface CommitOptions {
 export interface CommitResult {
   tid: bigint;
   headerCopy: number;
+  /** allocator_free as committed */
+  allocatorFree: bigint;
   blocksWritten: number;
   freemapBlocksWritten: number;
 }
@@ -243,7 +245,7 @@ export class WriteSession {
     this.writeAt(BigInt(next) * ZONE_BYTES, bytes.subarray(0, VOLUME_BYTES));
     // 5.
     this.fsyncAll();
-    return { tid, headerCopy: next, blocksWritten: stats.blocks, freemapBlocksWritten: fm.writes.length };
+    return { tid, headerCopy: next, allocatorFree: h.allocatorFree, blocksWritten: stats.blocks, freemapBlocksWritten: fm.writes.length };
   }
 
   /**

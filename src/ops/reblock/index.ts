@@ -1,0 +1,68 @@
+/** reblock and cleanup: reports as text. */
+import { ITEM_TYPES, ItemType } from './plan';
+import { ReblockReport } from './run';
+import { BulkfreeReport } from '../cleanup/bulkfree';
+import { EXIT, H2Error } from '../../engine/errors';
+
+export * from './plan';
+export * from './run';
+export * from '../cleanup/bulkfree';
+
+export const DEFAULT_FILL_LEVEL = 95;
+export const DEFAULT_COMMIT_EVERY = 256n << 20n;
+/** cleanup's default time limit for its reblock step */
+export const CLEANUP_TIME_LIMIT_MS = 5 * 60 * 1000;
+
+/** --types: a comma list of data, inodes, dirents, indirect, or all. */
+export function parseTypes(text: string): Set<ItemType> {
+  const out = new Set<ItemType>();
+  for (const part of text.split(',').map((p) => p.trim().toLowerCase()).filter(Boolean)) {
+    if (part === 'all') ITEM_TYPES.forEach((t) => out.add(t));
+    else if ((ITEM_TYPES as readonly string[]).includes(part)) out.add(part as ItemType);
+    else throw new H2Error(`--types: '${part}' is not one of ${ITEM_TYPES.join(', ')}, all`, EXIT.USAGE);
+  }
+  if (out.size === 0) throw new H2Error('--types: give at least one type', EXIT.USAGE);
+  return out;
+}
+
+/** --inums LO-HI (decimal or 0x hex). */
+export function parseInumRange(text: string): [bigint, bigint] {
+  const m = /^\s*(0x[0-9a-f]+|\d+)\s*-\s*(0x[0-9a-f]+|\d+)\s*$/i.exec(text);
+  if (!m) throw new H2Error(`--inums: '${text}' is not a range like 1024-2047`, EXIT.USAGE);
+  const [lo, hi] = [BigInt(m[1]), BigInt(m[2])];
+  if (lo > hi) throw new H2Error(`--inums: ${lo} is above ${hi}`, EXIT.USAGE);
+  return [lo, hi];
+}
+
+const mib = (b: bigint): string => (Number(b) / 1048576).toFixed(1);
+
+function histogramLines(label: string, h: number[]): string {
+  const cols = h.map((n, i) => `${i === 10 ? '100%' : `${i * 10}-${i * 10 + 9}%`}: ${n}`);
+  return `${label}: ${cols.join('  ')}\n`;
+}
+
+export function renderReblock(r: ReblockReport): string {
+  let s = '';
+  s += `segments: ${r.segments} of 4 MiB; sources (fill below ${r.fillLevel}%): ${r.sources}\n`;
+  s += histogramLines('fill before', r.histogramBefore);
+  if (r.dryRun) {
+    s += `would move: ${r.plannedBlocks} blocks, ${mib(r.plannedBytes)} MiB; ${r.sharedSkipped} shared blocks stay\n`;
+    s += `would free: ${r.segmentsFreed} segments (${r.partialBefore} partly filled now, about ${r.partialAfter} after)\n`;
+    s += histogramLines('fill after (expected)', r.histogramAfter);
+    return s;
+  }
+  s += histogramLines('fill after', r.histogramAfter);
+  for (const t of ITEM_TYPES) s += `  ${t.padEnd(8)} seen ${String(r.counters[t].seen).padStart(8)}  moved ${String(r.counters[t].moved).padStart(8)}\n`;
+  s += `moved ${mib(r.bytesMoved)} MiB in ${r.commits} commit${r.commits === 1 ? '' : 's'}; ${r.sharedSkipped} shared blocks stayed\n`;
+  s += `segments freed: ${r.segmentsFreed}; partly filled ${r.partialBefore} -> ${r.partialAfter}; in free segments ${mib(r.freeSegmentBytesBefore)} -> ${mib(r.freeSegmentBytesAfter)} MiB\n`;
+  if (r.stopped === 'time-limit') s += `stopped at the time limit, after a commit; resume with: --resume ${r.resumeKey}\n`;
+  if (r.stopped === 'space') s += `stopped: not enough free space for the next batch (the last commit stands); free space, then: --resume ${r.resumeKey}\n`;
+  return s;
+}
+
+export function renderBulkfree(b: BulkfreeReport): string {
+  let s = '';
+  if (b.recovered) s += `recovery: ${b.recovered} blocks marked allocated\n`;
+  s += `bulkfree: ${b.freedGranules} unreferenced granules freed (${mib(b.freedBytes)} MiB); allocator_free ${mib(b.allocatorFreeBefore)} -> ${mib(b.allocatorFreeAfter)} MiB\n`;
+  return s;
+}

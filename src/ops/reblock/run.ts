@@ -1,0 +1,431 @@
+/**
+ * Offline reblocking of a HAMMER2 filesystem, modelled on the HAMMER (v1) reblocker.
+ *
+ * A block moves when its 4 MiB segment is a source (see plan.ts). Leaf blocks (file data, the
+ * name blocks of long directory entries) are copied as they are to a dense destination and their
+ * parent's blockref is pointed there: data_off changes, the check code does not (the bytes are
+ * the same), mirror_tid becomes the run's. Inodes and indirect blocks move by copy-on-write: they
+ * are marked modified, and the commit writes them, and every parent up to the super-root, to the
+ * destination. Old blocks are released at the commit, so a source left empty becomes free then.
+ *
+ * A block referenced from more than one place moves for every reference or not at all: a shared
+ * leaf is copied once and every reference repointed; shared metadata (snapshots) stays.
+ *
+ * Runs commit in batches. A time limit is looked at after each commit only, and the batches
+ * fall at the same places whether or not a run was interrupted, so --time-limit followed by
+ * --resume lays the blocks out exactly as one uninterrupted run.
+ */
+import {
+  BREF_TYPE_DATA,
+  BREF_TYPE_DIRENT,
+  BREF_TYPE_INDIRECT,
+  BREF_TYPE_INODE,
+  BREF_TYPE_VOLUME,
+  FREEMAP_BLOCK_SIZE,
+  OFF_MASK,
+  SEGMASK,
+} from '../../format/constants';
+import { Blockref, brefBytes, brefRadix, makeDataOff } from '../../format/blockref';
+import { decodeInode, inodeNameBytes } from '../../format/inode';
+import { H2Error } from '../../engine/errors';
+import { Visit, headerRootBref, walkTree } from '../../engine/walk';
+import { WritableSource } from '../../engine/writable-device';
+import { WriteSession } from '../../engine/write-session';
+import { Chain } from '../../engine/chain-tree';
+import { Freemap } from '../../engine/freemap';
+import {
+  GRANULES_PER_SEGMENT,
+  ITEM_TYPES,
+  ItemType,
+  PlanState,
+  SEGMENT_BYTES,
+  SegmentFill,
+  decodeResumeKey,
+  encodeResumeKey,
+  histogram,
+  planSources,
+} from './plan';
+
+export interface ReblockOptions {
+  fillLevel: number;
+  types: ReadonlySet<ItemType>;
+  pfs?: string;
+  /** inclusive inode-number range: only these inodes and the blocks of their trees */
+  inums?: [bigint, bigint];
+  timeLimitMs?: number;
+  resume?: string;
+  commitEveryBytes: bigint;
+  /** free space (in fully free segments) never used as destination */
+  reserveBytes: bigint;
+  dryRun: boolean;
+  opener?: (path: string) => WritableSource;
+  progress?: (movedBytes: bigint, plannedBytes: bigint) => void;
+  /** milliseconds since some epoch (tests replace the clock) */
+  now?: () => number;
+}
+
+export interface Counter {
+  seen: number;
+  moved: number;
+}
+
+export interface ReblockReport {
+  dryRun: boolean;
+  fillLevel: number;
+  segments: number;
+  histogramBefore: number[];
+  histogramAfter: number[];
+  sources: number;
+  /** blocks and bytes in source segments that are in scope (what would move) */
+  plannedBlocks: number;
+  plannedBytes: bigint;
+  counters: Record<ItemType, Counter>;
+  bytesMoved: bigint;
+  sharedSkipped: number;
+  commits: number;
+  /** segments partly filled, before and after */
+  partialBefore: number;
+  partialAfter: number;
+  /** bytes in fully free segments, before and after */
+  freeSegmentBytesBefore: bigint;
+  freeSegmentBytesAfter: bigint;
+  segmentsFreed: number;
+  /** set when the run stopped before the end: pass it to --resume */
+  resumeKey: string | null;
+  stopped: 'time-limit' | 'space' | null;
+}
+
+const typeOf = (b: Blockref): ItemType | null => {
+  switch (b.type) {
+    case BREF_TYPE_DATA:
+      return 'data';
+    case BREF_TYPE_INODE:
+      return 'inodes';
+    case BREF_TYPE_DIRENT:
+      return 'dirents';
+    case BREF_TYPE_INDIRECT:
+      return 'indirect';
+    default:
+      return null;
+  }
+};
+
+const segOf = (dataOff: bigint): bigint => dataOff & OFF_MASK & ~SEGMASK;
+
+function usage(fm: Freemap): SegmentFill[] {
+  return fm.segmentUsage();
+}
+
+function figures(segs: SegmentFill[]): { partial: number; freeBytes: bigint } {
+  let partial = 0;
+  let free = 0n;
+  for (const s of segs) {
+    if (s.granules === 0) free += SEGMENT_BYTES;
+    else if (s.granules < GRANULES_PER_SEGMENT) partial++;
+  }
+  return { partial, freeBytes: free };
+}
+
+/** Dense placement in free segments, ascending, never in a source or the frontier. */
+class Placer {
+  private free: bigint[];
+  constructor(
+    private readonly fm: Freemap,
+    private readonly plan: PlanState,
+    segs: SegmentFill[],
+    private readonly reserve: bigint,
+  ) {
+    const excluded = new Set<bigint>([...plan.sources, ...(plan.frontier === null ? [] : [plan.frontier]), ...plan.dests]);
+    const floor = plan.dests.length ? plan.dests[plan.dests.length - 1] : -1n;
+    this.free = segs.filter((s) => s.granules === 0 && !excluded.has(s.seg) && s.seg > floor).map((s) => s.seg);
+  }
+
+  /** Bytes still placeable without touching the reserve. */
+  room(): bigint {
+    const inCursor = this.plan.cursor === null ? 0n : segOf(this.plan.cursor) + SEGMENT_BYTES - this.plan.cursor;
+    const whole = BigInt(this.free.length) * SEGMENT_BYTES - this.reserve;
+    return inCursor + (whole > 0n ? whole : 0n);
+  }
+
+  /**
+   * Blocks are naturally aligned (none may cross a 64 KiB device buffer), so a larger block can
+   * leave a hole behind the cursor; later smaller blocks fill such holes first.
+   */
+  place(type: number, bytes: number): bigint | null {
+    const size = BigInt(bytes);
+    const claim = (at: bigint): bigint => {
+      const dataOff = makeDataOff(at, Math.log2(bytes));
+      this.fm.markAllocated(dataOff, type);
+      return dataOff;
+    };
+    const gaps = this.plan.gaps;
+    for (let i = 0; i < gaps.length; i++) {
+      const [start, end] = gaps[i];
+      const at = (start + size - 1n) & ~(size - 1n);
+      if (at + size > end) continue;
+      const pieces: [bigint, bigint][] = [];
+      if (at > start) pieces.push([start, at]);
+      if (at + size < end) pieces.push([at + size, end]);
+      gaps.splice(i, 1, ...pieces);
+      return claim(at);
+    }
+    for (;;) {
+      const cur = this.plan.cursor;
+      if (cur !== null) {
+        const at = (cur + size - 1n) & ~(size - 1n);
+        if (at + size <= segOf(cur) + SEGMENT_BYTES && segOf(at) === segOf(cur)) {
+          if (at > cur) gaps.push([cur, at]);
+          this.plan.cursor = at + size;
+          return claim(at);
+        }
+        // the rest of this segment stays a hole for small blocks
+        if (cur < segOf(cur) + SEGMENT_BYTES) gaps.push([cur, segOf(cur) + SEGMENT_BYTES]);
+      }
+      // the next free segment, while the reserve allows
+      if (BigInt(this.free.length) * SEGMENT_BYTES <= this.reserve) return null;
+      const next = this.free.shift()!;
+      this.plan.dests.push(next);
+      this.plan.cursor = next;
+    }
+  }
+}
+
+interface Candidate {
+  off: bigint;
+  type: ItemType;
+  bytes: number;
+  /** every reference to the block (visits of the committed tree) */
+  refs: Visit[];
+}
+
+/** The blocks to move, in walk order (per PFS, per inode, by key), and the counters of what was seen. */
+function candidates(s: WriteSession, plan: PlanState, opts: ReblockOptions, counters: Record<ItemType, Counter>, count: boolean): { list: Candidate[]; shared: number } {
+  const sources = new Set(plan.sources);
+  const byOff = new Map<bigint, Candidate>();
+  const order: Candidate[] = [];
+  const outOfScope = new Set<bigint>();
+  let pfsNames: Map<bigint, string> | null = null;
+  for (const v of walkTree(s.chains, headerRootBref(s.chains, BREF_TYPE_VOLUME), { readData: false })) {
+    const b = v.bref;
+    if (b.type === BREF_TYPE_VOLUME || brefRadix(b) === 0) continue;
+    const type = typeOf(b);
+    if (!type) continue;
+    const inodes = v.path.filter((p) => p.type === BREF_TYPE_INODE);
+    if (inodes.length === 1 && b.type === BREF_TYPE_INODE && v.data.length) {
+      pfsNames ??= new Map();
+      pfsNames.set(b.key, pfsNameOf(v));
+    }
+    const inScope = scoped(v, inodes, opts, pfsNames);
+    if (count && inScope) counters[type].seen++;
+    const off = b.dataOff & OFF_MASK;
+    if (!sources.has(segOf(off))) continue;
+    if (!inScope || !opts.types.has(type)) {
+      outOfScope.add(off);
+      continue;
+    }
+    const had = byOff.get(off);
+    if (had) {
+      had.refs.push(v);
+      continue;
+    }
+    const c: Candidate = { off, type, bytes: brefBytes(b), refs: [v] };
+    byOff.set(off, c);
+    order.push(c);
+  }
+  let shared = 0;
+  const list = order.filter((c) => {
+    const leaf = c.type === 'data' || c.type === 'dirents';
+    const whole = !outOfScope.has(c.off);
+    // a shared leaf moves for all its references; shared metadata stays (snapshots share it)
+    if (!whole || (c.refs.length > 1 && !leaf)) {
+      shared++;
+      return false;
+    }
+    return true;
+  });
+  return { list, shared };
+}
+
+function pfsNameOf(v: Visit): string {
+  return Buffer.from(inodeNameBytes(decodeInode(v.data))).toString('utf8');
+}
+
+function scoped(v: Visit, inodes: Blockref[], opts: ReblockOptions, names: Map<bigint, string> | null): boolean {
+  const b = v.bref;
+  // the super-root and the PFS inodes themselves: only in a run without --pfs / --inums
+  if (inodes.length < 2) return opts.pfs === undefined && opts.inums === undefined;
+  if (opts.pfs !== undefined && names?.get(inodes[1].key) !== opts.pfs) return false;
+  if (opts.inums) {
+    const [lo, hi] = opts.inums;
+    // an inode of the index, or a block of one inode's tree
+    const inum = inodes.length >= 3 ? inodes[2].key : b.type === BREF_TYPE_INODE ? b.key : null;
+    if (inum === null || inum < lo || inum > hi) return false;
+  }
+  return true;
+}
+
+function emptyCounters(): Record<ItemType, Counter> {
+  return Object.fromEntries(ITEM_TYPES.map((t) => [t, { seen: 0, moved: 0 }])) as Record<ItemType, Counter>;
+}
+
+/** The chain holding `v`'s blockref in its table (the volume root for the super-root). */
+function parentChain(s: WriteSession, v: Visit): Chain {
+  return v.parent!.bref.type === BREF_TYPE_VOLUME ? s.tree.root : s.chainOf(v.parent!);
+}
+
+export async function runReblock(spec: string, opts: ReblockOptions): Promise<ReblockReport> {
+  const now = opts.now ?? (() => Date.now());
+  const started = now();
+  const counters = emptyCounters();
+  let plan: PlanState;
+  let before: SegmentFill[];
+  let s = await WriteSession.open(spec, { purpose: 'reblock', opener: opts.opener });
+  const report = (): ReblockReport => ({
+    dryRun: opts.dryRun,
+    fillLevel: plan.fillLevel,
+    segments: before.length,
+    histogramBefore: histogram(before),
+    histogramAfter: histogram(after),
+    sources: plan.sources.length,
+    plannedBlocks,
+    plannedBytes,
+    counters,
+    bytesMoved,
+    sharedSkipped,
+    commits,
+    partialBefore: figures(before).partial,
+    partialAfter: figures(after).partial,
+    freeSegmentBytesBefore: figures(before).freeBytes,
+    freeSegmentBytesAfter: figures(after).freeBytes,
+    segmentsFreed: before.filter((b) => b.granules > 0 && (afterBySeg.get(b.seg) ?? 0) === 0).length,
+    resumeKey: stopped ? encodeResumeKey(plan) : null,
+    stopped,
+  });
+  let after: SegmentFill[] = [];
+  let afterBySeg = new Map<bigint, number>();
+  let plannedBlocks = 0;
+  let plannedBytes = 0n;
+  let bytesMoved = 0n;
+  let sharedSkipped = 0;
+  let commits = 0;
+  let stopped: ReblockReport['stopped'] = null;
+  try {
+    if (s.needsRecovery) throw new H2Error(`${spec}: the freemap lags the last commit (freemap_tid < mirror_tid); run h2kit fsck -y first`);
+    before = usage(s.freemap);
+    if (opts.resume) {
+      plan = decodeResumeKey(opts.resume);
+      if (plan.fillLevel !== opts.fillLevel) throw new H2Error(`--resume: the key was made with --fill-level ${plan.fillLevel}`, 2);
+    } else {
+      const p = planSources(before, opts.fillLevel);
+      plan = { fillLevel: opts.fillLevel, sources: p.sources, frontier: p.frontier, dests: [], cursor: null, gaps: [] };
+    }
+    const first = candidates(s, plan, opts, counters, true);
+    plannedBlocks = first.list.length;
+    plannedBytes = first.list.reduce((n, c) => n + BigInt(c.bytes), 0n);
+    sharedSkipped = first.shared;
+    if (opts.dryRun) {
+      after = before;
+      afterBySeg = new Map(before.map((b) => [b.seg, b.granules]));
+      // what would be freed: sources whose every allocated granule belongs to a planned block
+      const planned = new Map<bigint, number>();
+      for (const c of first.list) {
+        const seg = segOf(c.off);
+        const g = Math.max(1, c.bytes / FREEMAP_BLOCK_SIZE);
+        planned.set(seg, (planned.get(seg) ?? 0) + g);
+      }
+      afterBySeg = new Map(before.map((b) => [b.seg, (planned.get(b.seg) ?? 0) >= b.granules && planned.has(b.seg) ? 0 : b.granules]));
+      after = before.map((b) => ({ seg: b.seg, granules: afterBySeg.get(b.seg)! }));
+      // the destinations: free segments filled densely, the last one in part
+      let left = Number((plannedBytes + BigInt(FREEMAP_BLOCK_SIZE) - 1n) / BigInt(FREEMAP_BLOCK_SIZE));
+      for (const a of after) {
+        if (left <= 0) break;
+        if (a.granules !== 0 || plan.sources.includes(a.seg) || a.seg === plan.frontier) continue;
+        a.granules = Math.min(GRANULES_PER_SEGMENT, left);
+        left -= a.granules;
+      }
+      return report();
+    }
+    let list = first.list;
+    for (;;) {
+      // the plan as of the last commit: a batch that cannot finish leaves it as it was
+      const saved = { dests: [...plan.dests], cursor: plan.cursor, gaps: plan.gaps.map((g) => [...g] as [bigint, bigint]) };
+      const placer = new Placer(s.freemap, plan, usage(s.freemap), opts.reserveBytes);
+      s.freemap.placement = (type, bytes) => {
+        const off = placer.place(type, bytes);
+        if (off === null) throw new NoRoom();
+        return off;
+      };
+      let batch = 0n;
+      let rest = list.length;
+      const moved = emptyCounters();
+      try {
+        for (const c of list) {
+          if (batch >= opts.commitEveryBytes) break;
+          // keep room for this block and the parents its move rewrites
+          if (placer.room() < BigInt(c.bytes) * 4n + PARENT_ROOM) throw new NoRoom();
+          move(s, c);
+          moved[c.type].moved++;
+          batch += BigInt(c.bytes);
+          rest--;
+          opts.progress?.(bytesMoved + batch, plannedBytes);
+        }
+        if (batch > 0n) {
+          s.commit();
+          commits++;
+        }
+      } catch (e) {
+        if (!(e instanceof NoRoom)) throw e;
+        // the batch is dropped with its session: the last commit stands, and so does the plan
+        plan.dests = saved.dests;
+        plan.cursor = saved.cursor;
+        plan.gaps = saved.gaps;
+        stopped = 'space';
+        s.close();
+        s = await WriteSession.open(spec, { purpose: 'reblock', opener: opts.opener });
+        break;
+      }
+      for (const t of ITEM_TYPES) counters[t].moved += moved[t].moved;
+      bytesMoved += batch;
+      s.close();
+      s = await WriteSession.open(spec, { purpose: 'reblock', opener: opts.opener });
+      if (rest === 0 || batch === 0n) break;
+      if (opts.timeLimitMs !== undefined && now() - started >= opts.timeLimitMs) {
+        stopped = 'time-limit';
+        break;
+      }
+      list = candidates(s, plan, opts, counters, false).list;
+      if (list.length === 0) break;
+    }
+    after = usage(s.freemap);
+    afterBySeg = new Map(after.map((a) => [a.seg, a.granules]));
+    return report();
+  } finally {
+    s.close();
+  }
+}
+
+class NoRoom extends Error {}
+
+/** Room kept for the parents a batch rewrites (inodes and indirect blocks up to the root). */
+const PARENT_ROOM = 1n << 20n;
+
+/** Move one block (every reference to it). */
+function move(s: WriteSession, c: Candidate): void {
+  const first = c.refs[0];
+  if (c.type === 'inodes' || c.type === 'indirect') {
+    // copy-on-write: the commit writes it, and its parents, to the destination
+    s.tree.setDirty(s.chainOf(first));
+    return;
+  }
+  const bytes = s.chains.readPhysical(first.bref);
+  const to = s.freemap.allocate(first.bref.type, bytes.length, first.bref.key);
+  s.writeBlock(to, bytes);
+  for (const v of c.refs) {
+    const p = parentChain(s, v);
+    s.tree.editSlot(p, v.index, (b) => {
+      b.dataOff = to;
+      b.mirrorTid = s.tid;
+    });
+  }
+  s.freemap.free(first.bref.dataOff);
+}
