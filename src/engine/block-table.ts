@@ -18,6 +18,7 @@ import {
   embedStats,
   emptyBlockref,
   setEmbedStats,
+  KEY_MAX,
 } from '../format';
 import { H2Error } from './errors';
 
@@ -27,8 +28,7 @@ export interface Slot<C> {
   chain: C | null;
 }
 
-const U64 = (1n << 64n) - 1n;
-export const keyEnd = (b: Blockref): bigint => (b.key + (1n << BigInt(b.keybits)) - 1n) & U64;
+export const keyEnd = (b: Blockref): bigint => (b.key + (1n << BigInt(b.keybits)) - 1n) & KEY_MAX;
 const isEmpty = <C>(s: Slot<C>): boolean => s.bref.type === BREF_TYPE_EMPTY;
 
 /** Index after the last live slot. */
@@ -79,7 +79,7 @@ function adjustStats(parent: Blockref, elm: Blockref, sign: 1n | -1n): void {
   // Unsigned 64-bit arithmetic, as the kernel's: newfs leaves the super-root's counts at zero
   // while its PFS inodes count themselves, so the first delete goes below zero and the insert
   // that follows brings it back.
-  setEmbedStats(parent, { dataCount: st.dataCount & U64, inodeCount: st.inodeCount & U64 });
+  setEmbedStats(parent, { dataCount: st.dataCount & KEY_MAX, inodeCount: st.inodeCount & KEY_MAX });
   parent.leafCount = Number(leaf);
 }
 

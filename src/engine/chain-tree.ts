@@ -36,13 +36,23 @@ import {
   setEmbedStats,
   BREF_TYPE_EMPTY,
   OFF_MASK,
+  KEY_MAX,
 } from '../format';
-import { Slot, baseDelete, baseDeleteAt, baseFind, baseInsert, baseReplace, emptySlot, keyEnd, liveCount } from './block-table';
+import {
+  Slot,
+  baseDelete,
+  baseDeleteAt,
+  baseFind,
+  baseInsert,
+  baseReplace,
+  emptySlot,
+  keyEnd,
+  liveCount,
+} from './block-table';
 import { ChainReader } from './chain';
 import { H2Error } from './errors';
 import { Freemap } from './freemap';
 
-const U64 = (1n << 64n) - 1n;
 
 export class Chain {
   /** node chains: the child table; inode chains: the blockset (unless direct data) */
@@ -225,7 +235,7 @@ export class ChainTree {
     let keybits: number;
     if (forType === BREF_TYPE_DATA) [key, keybits] = indkeyFile(live, ncount);
     else [key, keybits] = indkeyDir(live, createKey, createBits, ncount);
-    key &= ~((1n << BigInt(keybits)) - 1n) & U64;
+    key &= ~((1n << BigInt(keybits)) - 1n) & KEY_MAX;
 
     const ib = emptyBlockref();
     ib.type = BREF_TYPE_INDIRECT;
@@ -236,7 +246,7 @@ export class ChainTree {
     const ichain = new Chain(ib, parent, true);
     ichain.table = Array.from({ length: ncount }, () => emptySlot<Chain>());
 
-    const inRange = (b: Blockref): boolean => ((key ^ b.key) & ~((1n << BigInt(keybits)) - 1n) & U64) === 0n;
+    const inRange = (b: Blockref): boolean => ((key ^ b.key) & ~((1n << BigInt(keybits)) - 1n) & KEY_MAX) === 0n;
     for (let i = 0; i < count; i++) {
       const s = table[i];
       if (s.bref.type === 0 || !inRange(s.bref)) continue;
@@ -396,8 +406,8 @@ export function tableStats(table: Slot<Chain>[], superRoot: boolean): EmbedStats
     out.dataCount += c.dataCount;
     out.inodeCount += c.inodeCount;
   }
-  out.dataCount &= U64;
-  out.inodeCount &= U64;
+  out.dataCount &= KEY_MAX;
+  out.inodeCount &= KEY_MAX;
   return out;
 }
 
@@ -428,7 +438,7 @@ function indkeyDir(live: Blockref[], createKey: bigint, createBits: number, ncou
   for (const b of sorted) {
     let nkeybits = keybits;
     if (nkeybits < b.keybits) nkeybits = b.keybits;
-    while (nkeybits < 64 && ((key ^ b.key) & ~((1n << BigInt(nkeybits)) - 1n) & U64) !== 0n) nkeybits++;
+    while (nkeybits < 64 && ((key ^ b.key) & ~((1n << BigInt(nkeybits)) - 1n) & KEY_MAX) !== 0n) nkeybits++;
     if (keybits !== nkeybits) {
       if ((1n << BigInt(nkeybits - 1)) & key) {
         hicount += locount;
@@ -456,6 +466,6 @@ function indkeyDir(live: Blockref[], createKey: bigint, createBits: number, ncou
   // The kernel writes `key &= ~(hammer2_key_t)1 << keybits`, which clears bit `keybits` and
   // every bit below it except those the shifted ~1 keeps; reproduced as written.
   if (hicount > locount) key |= 1n << BigInt(keybits);
-  else key &= (~1n << BigInt(keybits)) & U64;
+  else key &= (~1n << BigInt(keybits)) & KEY_MAX;
   return [key, keybits];
 }

@@ -2,11 +2,29 @@
  * Reading chains: resolving a blockref to its physical bytes, verifying the check code,
  * decoding the child table of a node, and decompressing data blocks.
  */
-import { Blockref, brefBytes, brefCompMethod, brefOffset, brefRadix, decodeBlockrefs } from '../format/blockref';
+import {
+  Blockref,
+  brefBytes,
+  brefCompMethod,
+  brefOffset,
+  brefRadix,
+  decodeBlockrefs,
+} from '../format/blockref';
 import { hex64 } from '../format/bytes';
 import { CheckResult, verifyCheck } from '../format/check';
 import { decompressBlock } from '../format/compress';
-import { BLOCKREF_BYTES, BREF_TYPE_DATA, BREF_TYPE_FREEMAP, BREF_TYPE_FREEMAP_NODE, BREF_TYPE_INDIRECT, BREF_TYPE_INODE, BREF_TYPE_VOLUME, INODE_BYTES, OPFLAG_DIRECTDATA, RADIX_MAX } from '../format/constants';
+import {
+  BLOCKREF_BYTES,
+  BREF_TYPE_DATA,
+  BREF_TYPE_FREEMAP,
+  BREF_TYPE_FREEMAP_NODE,
+  BREF_TYPE_INDIRECT,
+  BREF_TYPE_INODE,
+  BREF_TYPE_VOLUME,
+  INODE_BYTES,
+  OPFLAG_DIRECTDATA,
+  RADIX_MAX,
+} from '../format/constants';
 import { FormatError } from '../format/errors';
 import { decodeInode } from '../format/inode';
 import { breftypeName } from '../format/names';

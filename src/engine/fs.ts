@@ -9,7 +9,19 @@
  */
 import { Blockref, brefBytes, embedDirent, emptyBlockref } from '../format/blockref';
 import { hex64 } from '../format/bytes';
-import { BREF_TYPE_DATA, BREF_TYPE_DIRENT, BREF_TYPE_INDIRECT, BREF_TYPE_INODE, BREF_TYPE_VOLUME, DIRHASH_LOMASK, OBJTYPE_DIRECTORY, OBJTYPE_SOFTLINK, OPFLAG_DIRECTDATA, PFS_ROOT_INUM } from '../format/constants';
+import {
+  BREF_TYPE_DATA,
+  BREF_TYPE_DIRENT,
+  BREF_TYPE_INDIRECT,
+  BREF_TYPE_INODE,
+  BREF_TYPE_VOLUME,
+  DIRHASH_LOMASK,
+  KEY_MAX,
+  OBJTYPE_DIRECTORY,
+  OBJTYPE_SOFTLINK,
+  OPFLAG_DIRECTDATA,
+  PFS_ROOT_INUM,
+} from '../format/constants';
 import { dirhash } from '../format/dirhash';
 import { FormatError } from '../format/errors';
 import { Inode, decodeInode, inodeNameBytes } from '../format/inode';
@@ -67,7 +79,7 @@ export class FsReader {
   listPfs(): Pfs[] {
     const sroot = this.superRoot();
     const out: Pfs[] = [];
-    for (const b of this.scan(sroot.bref, 0n, (1n << 64n) - 1n)) {
+    for (const b of this.scan(sroot.bref, 0n, KEY_MAX)) {
       if (b.type !== BREF_TYPE_INODE) continue;
       const inode = this.readInode(b);
       out.push({ bref: b, inode, name: Buffer.from(inodeNameBytes(inode)).toString('utf8') });
@@ -102,7 +114,7 @@ export class FsReader {
 
   /** Entries of directory `dir` (in key order). */
   *readdir(dir: InodeRef): Generator<DirEntry> {
-    for (const b of this.scan(dir.bref, 1n << 63n, (1n << 64n) - 1n)) {
+    for (const b of this.scan(dir.bref, 1n << 63n, KEY_MAX)) {
       if (b.type !== BREF_TYPE_DIRENT) continue;
       const head = embedDirent(b);
       yield { name: this.direntName(b), inum: head.inum, type: head.type, key: b.key };

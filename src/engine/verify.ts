@@ -8,7 +8,17 @@
  * inodes) are never counted as leaks: the allocator never hands them out.
  */
 import { brefBytes } from '../format/blockref';
-import { BREF_TYPE_FREEMAP, BREF_TYPE_VOLUME, FREEMAP_BLOCK_SIZE, FREEMAP_COUNT, FREEMAP_LEVEL0_SIZE, FREEMAP_LEVEL1_SIZE, OFF_MASK, SEGMASK, ZONE_SEG } from '../format/constants';
+import {
+  BREF_TYPE_FREEMAP,
+  BREF_TYPE_VOLUME,
+  FREEMAP_BLOCK_SIZE,
+  FREEMAP_COUNT,
+  FREEMAP_LEVEL0_SIZE,
+  FREEMAP_LEVEL1_SIZE,
+  OFF_MASK,
+  SEGMASK,
+  ZONE_SEG,
+} from '../format/constants';
 import { bmapState } from '../format/freemap';
 import { BLOCKS_PER_SEGMENT } from '../format/freemap';
 import { ChainReader } from './chain';

@@ -5,7 +5,17 @@
  */
 import { Blockref, brefBytes, emptyBlockref } from '../format/blockref';
 import { CheckResult } from '../format/check';
-import { BREF_TYPE_DATA, BREF_TYPE_EMPTY, BREF_TYPE_FREEMAP, BREF_TYPE_VOLUME, VOLUME_BYTES, ZONE_BYTES, BLOCKREF_BYTES, BREF_TYPE_INODE, OFF_MASK } from '../format/constants';
+import {
+  BREF_TYPE_DATA,
+  BREF_TYPE_EMPTY,
+  BREF_TYPE_FREEMAP,
+  BREF_TYPE_VOLUME,
+  VOLUME_BYTES,
+  ZONE_BYTES,
+  BLOCKREF_BYTES,
+  BREF_TYPE_INODE,
+  OFF_MASK,
+} from '../format/constants';
 import { INODE_U_OFF } from '../format/inode';
 import { VOL } from '../format/volume';
 import { ChainReader } from './chain';

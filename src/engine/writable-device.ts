@@ -7,7 +7,14 @@
  * and every target is locked against a second h2kit process (see target-lock.ts).
  */
 import * as fs from 'node:fs';
-import { BlockSource, blockDeviceSize, describeOpenError, notifyDeviceOpen, preadFully, statTarget } from './device';
+import {
+  BlockSource,
+  blockDeviceSize,
+  describeOpenError,
+  notifyDeviceOpen,
+  preadFully,
+  statTarget,
+} from './device';
 import { CannotOpenError, H2Error, MediaError, errnoMessage } from './errors';
 import { TargetLock } from './target-lock';
 import { mountPointOf } from './mounts';

@@ -3,8 +3,22 @@
  * Codes always cover the physical (possibly compressed) block, never the logical data.
  */
 import { createHash } from 'node:crypto';
-import { Blockref, brefCheckMethod, checkFreemap, checkIscsi32, checkSha192, checkXxhash64 } from './blockref';
-import { CHECK_DISABLED, CHECK_FREEMAP, CHECK_ISCSI32, CHECK_NONE, CHECK_SHA192, CHECK_XXHASH64 } from './constants';
+import {
+  Blockref,
+  brefCheckMethod,
+  checkFreemap,
+  checkIscsi32,
+  checkSha192,
+  checkXxhash64,
+} from './blockref';
+import {
+  CHECK_DISABLED,
+  CHECK_FREEMAP,
+  CHECK_ISCSI32,
+  CHECK_NONE,
+  CHECK_SHA192,
+  CHECK_XXHASH64,
+} from './constants';
 import { crc32c } from './crc32c';
 import { xxh64 } from './xxh64';
 import { hex64 } from './bytes';

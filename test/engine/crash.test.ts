@@ -4,12 +4,12 @@
  * state or the new one. `npm test` runs 20 subsets per gap, `npm run test:long` 400.
  */
 import * as fs from 'node:fs';
-import { createHash } from 'node:crypto';
 import { OBJTYPE_DIRECTORY, OBJTYPE_REGFILE, decodeInode, encodeInode, inodeNameBytes, BREF_TYPE_INODE, VOLUME_BYTES, ZONE_BYTES, decodeVolumeHeader, sealVolumeHeader } from '../../src/format';
-import { BlockSource, ChainReader, FsReader, FsWriter, InodeRef, ReadOnlyDevice, VolumeSet, WriteSession, verifyFilesystem } from '../../src/engine';
+import { BlockSource, ChainReader, FsReader, FsWriter, ReadOnlyDevice, VolumeSet, WriteSession, verifyFilesystem } from '../../src/engine';
 import { freshImage, tempDir } from '../helpers/cli';
 import { RecordingDevice, crashImages } from '../helpers/crash';
 import { OverlayDevice } from '../helpers/corrupt';
+import { digestTree } from '../helpers/image';
 
 const SUBSETS = process.env.H2KIT_LONG ? 400 : 20;
 
@@ -38,23 +38,6 @@ function stateOf(path: string, dev: BlockSource): State {
   } finally {
     vols.close();
   }
-}
-
-/** Every name and file content of the DATA PFS, as one digest. */
-function digestTree(fsr: FsReader): string {
-  const h = createHash('sha256');
-  const pfs = fsr.findPfs('DATA');
-  const walk = (dir: InodeRef, path: string): void => {
-    for (const e of [...fsr.readdir(dir)].sort((a, b) => Buffer.compare(Buffer.from(a.name), Buffer.from(b.name)))) {
-      const ino = fsr.lookupInum(pfs, e.inum);
-      const p = `${path}/${Buffer.from(e.name).toString()}`;
-      h.update(`${p}:${ino.inode.meta.size}:${ino.inode.meta.mode}\n`);
-      if (ino.inode.meta.type === OBJTYPE_DIRECTORY) walk(ino, p);
-      else fsr.readFile(ino, (off, bytes) => h.update(`${off}`).update(bytes));
-    }
-  };
-  walk({ bref: pfs.bref, inode: pfs.inode }, '');
-  return h.digest('hex');
 }
 
 type Op = (s: WriteSession) => void;

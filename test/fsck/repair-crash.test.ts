@@ -4,13 +4,13 @@
  * in-flight writes) must open, hold the old contents or the repaired ones, and show only
  * problems the damaged image already had. `npm test` runs 8 subsets per gap, test:long 200.
  */
-import { createHash } from 'node:crypto';
 import { BREF_TYPE_FREEMAP, BREF_TYPE_FREEMAP_LEAF, OBJTYPE_DIRECTORY, OBJTYPE_REGFILE, ZONE_BYTES, decodeInode } from '../../src/format';
-import { BlockSource, ChainReader, FsReader, InodeRef, VolumeSet } from '../../src/engine';
+import { BlockSource, ChainReader, FsReader, VolumeSet } from '../../src/engine';
 import { PROBLEMS, checkFilesystem, runRepair } from '../../src/ops/fsck';
 import { RecordingDevice, crashImages } from '../helpers/crash';
 import { Editor, inodeDepth } from '../helpers/edit';
 import { refImage } from '../helpers/reference';
+import { digestTree } from '../helpers/image';
 import * as path from 'node:path';
 
 const SUBSETS = process.env.H2KIT_LONG ? 200 : 8;
@@ -24,21 +24,8 @@ function stateOf(spec: string, dev: BlockSource): State {
   const vols = VolumeSet.open(spec, { opener: () => dev, allowTruncated: true });
   try {
     const codes = [...new Set(checkFilesystem(vols).problems.filter((p) => PROBLEMS[p.code].severity !== 'info').map((p) => p.code))].sort();
-    const fsr = new FsReader(new ChainReader(vols));
-    const h = createHash('sha256');
-    const pfs = fsr.findPfs('DATA');
-    const walk = (dir: InodeRef, p: string): void => {
-      for (const e of [...fsr.readdir(dir)].sort((a, b) => Buffer.compare(Buffer.from(a.name), Buffer.from(b.name)))) {
-        if (Buffer.from(e.name).toString() === 'lost+found') continue;
-        const ino = fsr.lookupInum(pfs, e.inum);
-        const q = `${p}/${Buffer.from(e.name).toString()}`;
-        h.update(`${q}:${ino.inode.meta.size}\n`);
-        if (ino.inode.meta.type === OBJTYPE_DIRECTORY) walk(ino, q);
-        else if (ino.inode.meta.type === OBJTYPE_REGFILE) fsr.readFile(ino, (off, bytes) => h.update(`${off}`).update(bytes));
-      }
-    };
-    walk({ bref: pfs.bref, inode: pfs.inode }, '');
-    return { content: h.digest('hex'), codes };
+    const content = digestTree(new FsReader(new ChainReader(vols)), ['lost+found']);
+    return { content, codes };
   } finally {
     vols.close();
   }

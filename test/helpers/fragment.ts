@@ -2,9 +2,9 @@
  * A fragmented filesystem built through the engine: files of interleaved small and large sizes,
  * then every other one deleted (and every fourth of the rest), leaving partly filled segments.
  */
-import { createHash } from 'node:crypto';
 import { OBJTYPE_DIRECTORY, OBJTYPE_REGFILE, BREF_TYPE_VOLUME } from '../../src/format';
-import { BlockSource, ChainReader, FsReader, FsWriter, InodeRef, VolumeSet, WritableSource, WriteSession, headerRootBref, walkTree } from '../../src/engine';
+import { BlockSource, ChainReader, FsReader, FsWriter, VolumeSet, WritableSource, WriteSession, headerRootBref, walkTree } from '../../src/engine';
+import { digestTree } from './image';
 import { rng } from './corrupt';
 
 export async function fragment(spec: string, files: number, opener?: (p: string) => WritableSource): Promise<void> {
@@ -32,24 +32,11 @@ export async function fragment(spec: string, files: number, opener?: (p: string)
   s.close();
 }
 
-/** Every name, size and content of the DATA PFS, as one digest. */
+/** The digest of the DATA PFS (see digestTree). */
 export function contentDigest(spec: string, dev?: BlockSource): string {
   const vols = VolumeSet.open(spec, dev ? { opener: () => dev } : {});
   try {
-    const fsr = new FsReader(new ChainReader(vols));
-    const h = createHash('sha256');
-    const pfs = fsr.findPfs('DATA');
-    const walk = (dir: InodeRef, p: string): void => {
-      for (const e of [...fsr.readdir(dir)].sort((a, b) => Buffer.compare(Buffer.from(a.name), Buffer.from(b.name)))) {
-        const ino = fsr.lookupInum(pfs, e.inum);
-        const q = `${p}/${Buffer.from(e.name).toString()}`;
-        h.update(`${q}:${ino.inode.meta.size}:${ino.inode.meta.mode}\n`);
-        if (ino.inode.meta.type === OBJTYPE_DIRECTORY) walk(ino, q);
-        else fsr.readFile(ino, (off, bytes) => h.update(`${off}`).update(bytes));
-      }
-    };
-    walk({ bref: pfs.bref, inode: pfs.inode }, '');
-    return h.digest('hex');
+    return digestTree(new FsReader(new ChainReader(vols)));
   } finally {
     vols.close();
   }

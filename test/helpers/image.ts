@@ -1,5 +1,7 @@
-/** Opening an image for reading in tests, and the reference source tree's listing. */
-import { ChainReader, FsReader, VolumeSet } from '../../src/engine';
+/** Opening an image for reading in tests, digests of its tree, and the reference source tree's listing. */
+import { createHash } from 'node:crypto';
+import { OBJTYPE_DIRECTORY, OBJTYPE_REGFILE } from '../../src/format';
+import { ChainReader, FsReader, InodeRef, VolumeSet } from '../../src/engine';
 import { refText } from './reference';
 
 export interface OpenImage {
@@ -12,6 +14,28 @@ export function openImage(img: string): OpenImage {
   const vols = VolumeSet.open(img);
   const chains = new ChainReader(vols);
   return { fs: new FsReader(chains), chains, close: () => vols.close() };
+}
+
+/**
+ * Every name, size, mode and file content of the DATA PFS, as one digest (names sorted).
+ * Entries named in `skip` are left out with what is below them.
+ */
+export function digestTree(fsr: FsReader, skip: string[] = []): string {
+  const h = createHash('sha256');
+  const pfs = fsr.findPfs('DATA');
+  const walk = (dir: InodeRef, p: string): void => {
+    for (const e of [...fsr.readdir(dir)].sort((a, b) => Buffer.compare(Buffer.from(a.name), Buffer.from(b.name)))) {
+      const name = Buffer.from(e.name).toString();
+      if (skip.includes(name)) continue;
+      const ino = fsr.lookupInum(pfs, e.inum);
+      const q = `${p}/${name}`;
+      h.update(`${q}:${ino.inode.meta.size}:${ino.inode.meta.mode}\n`);
+      if (ino.inode.meta.type === OBJTYPE_DIRECTORY) walk(ino, q);
+      else if (ino.inode.meta.type === OBJTYPE_REGFILE) fsr.readFile(ino, (off, bytes) => h.update(`${off}`).update(bytes));
+    }
+  };
+  walk({ bref: pfs.bref, inode: pfs.inode }, '');
+  return h.digest('hex');
 }
 
 /** A file's whole contents by path in the DATA PFS. */

@@ -13,6 +13,7 @@ import {
   BREF_TYPE_INODE,
   DIRHASH_VISIBLE,
   FREEMAP_BLOCK_RADIX,
+  KEY_MAX,
   OBJTYPE_DIRECTORY,
   OBJTYPE_REGFILE,
   OPFLAG_DIRECTDATA,
@@ -352,7 +353,7 @@ function describeHeld(ctx: Ctx, t: Target): string {
   const f = slotOf(ctx, t);
   const b = f ? f.parent.table![f.index].bref : null;
   if (!b) return `a ${breftypeName(t.type)} block`;
-  const last = b.keybits >= 64 ? (1n << 64n) - 1n : b.key + (1n << BigInt(b.keybits)) - 1n;
+  const last = b.keybits >= 64 ? KEY_MAX : b.key + (1n << BigInt(b.keybits)) - 1n;
   let s = `a ${breftypeName(b.type)} block, keys 0x${hex64(b.key)}-0x${hex64(last)}`;
   if (b.type === BREF_TYPE_INODE || b.type === BREF_TYPE_INDIRECT) {
     const st = embedStats(b);
@@ -518,7 +519,7 @@ function unlinkExtra(ctx: Ctx, p: Problem): string | null {
     const dir = ownerOf(ctx, { ...t, owner: d === PFS_ROOT_INUM ? t.pfs : d });
     if (!dir) continue;
     const hits: bigint[] = [];
-    for (const { parent, index } of ctx.s.tree.scanRange(dir, DIRHASH_VISIBLE, (1n << 64n) - 1n)) {
+    for (const { parent, index } of ctx.s.tree.scanRange(dir, DIRHASH_VISIBLE, KEY_MAX)) {
       const b = parent.table![index].bref;
       if (b.type === BREF_TYPE_DIRENT && embedDirent(b).inum === p.key) hits.push(b.key);
     }
