@@ -11,6 +11,8 @@ import { OverlayDevice } from '../helpers/corrupt';
 import { RecordingDevice, crashImages } from '../helpers/crash';
 import { contentDigest, fragment, layout } from '../helpers/fragment';
 import { freshImage, h2kit, tempDir } from '../helpers/cli';
+import { refImage } from '../helpers/reference';
+import { BREF_TYPE_DATA } from '../../src/format';
 
 const SUBSETS = process.env.H2KIT_LONG ? 100 : 4;
 let img = '';
@@ -125,4 +127,44 @@ test('the CLI: reblock --json, reblock -n, cleanup, and bad options', () => {
   expect(h2kit(['reblock', '--resume', 'nonsense', small]).status).toBe(2);
   expect(h2kit(['reblock', '--time-limit', 'soon', small]).status).toBe(2);
   void path;
+});
+
+test('a shared data block moves once, for every reference (makefs dedups identical blocks)', async () => {
+  const ref = refImage('mk_none_crc32');
+  const spec = path.join(ref.dir, ref.spec);
+  const dev = new OverlayDevice(ReadOnlyDevice.open(spec));
+  const sharedRefs = (d: OverlayDevice): number => {
+    const counts = new Map<string, number>();
+    for (const l of layout(spec, d)) if (l.split(':')[0] === String(BREF_TYPE_DATA)) counts.set(l.split(':')[2], (counts.get(l.split(':')[2]) ?? 0) + 1);
+    return [...counts.values()].filter((n) => n > 1).reduce((a, b) => a + b, 0);
+  };
+  const before = contentDigest(spec, dev);
+  const shared = sharedRefs(dev);
+  expect(shared).toBeGreaterThan(1);
+  const r = await runReblock(spec, opts({ opener: () => dev, fillLevel: 100 }));
+  expect(r.counters.data.moved).toBeGreaterThan(0);
+  expect(sharedRefs(dev)).toBe(shared);
+  expect(contentDigest(spec, dev)).toBe(before);
+  expect(serious(spec, dev)).toEqual([]);
+});
+
+test('--pfs and --inums limit what moves', async () => {
+  const none = await runReblock(img, opts({ opener: () => new OverlayDevice(base), pfs: 'LOCAL', dryRun: true }));
+  expect(none.plannedBlocks).toBe(0);
+  const all = await runReblock(img, opts({ opener: () => new OverlayDevice(base), dryRun: true }));
+  const some = await runReblock(img, opts({ opener: () => new OverlayDevice(base), inums: [0x402n, 0x420n], dryRun: true }));
+  expect(some.plannedBlocks).toBeGreaterThan(0);
+  expect(some.plannedBlocks).toBeLessThan(all.plannedBlocks);
+});
+
+test('when free space runs out the run stops at its last commit with a resume key', async () => {
+  const dev = new OverlayDevice(base);
+  const before = contentDigest(img, dev);
+  // everything but 2 MiB of the free segments is reserved
+  const r0 = await runReblock(img, opts({ opener: () => dev, dryRun: true }));
+  const r = await runReblock(img, opts({ opener: () => dev, reserveBytes: r0.freeSegmentBytesBefore - (2n << 20n), commitEveryBytes: 1n << 20n }));
+  expect(r.stopped).toBe('space');
+  expect(r.resumeKey).toMatch(/^h2rb1\./);
+  expect(contentDigest(img, dev)).toBe(before);
+  expect(serious(img, dev)).toEqual([]);
 });
