@@ -25,7 +25,7 @@ export default class Reblock extends H2Command {
 
   async run(): Promise<void> {
     const { args, flags } = await this.parse(Reblock);
-    const bar = flags.json || flags['dry-run'] ? null : newPassBar();
+    const bar = flags.json || flags['dry-run'] ? null : newPassBar('Moving blocks');
     try {
       const r = await runReblock(args.device, {
         fillLevel: flags['fill-level'],

@@ -12,11 +12,11 @@ export function newProgressBar(total = 0): SingleBar {
   return bar;
 }
 
-/** Per-pass progress in percent: a bar on a TTY, or nothing. */
-export function newPassBar(): { update: (pass: number, done: number, max: number) => void; stop: () => void } | null {
+/** Progress in percent, per pass (fsck) or for one job (`label`): a bar on a TTY, or nothing. */
+export function newPassBar(label?: string): { update: (pass: number, done: number, max: number) => void; stop: () => void } | null {
   if (!process.stderr.isTTY) return null;
   const bar = new SingleBar(
-    { stream: process.stderr, format: 'Pass {pass} {bar} {percentage}%', hideCursor: true, clearOnComplete: true },
+    { stream: process.stderr, format: `${label ?? 'Pass {pass}'} {bar} {percentage}%`, hideCursor: true, clearOnComplete: true },
     Presets.shades_classic,
   );
   bar.start(100, 0, { pass: 1 });
