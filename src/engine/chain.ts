@@ -22,11 +22,10 @@ import {
   BREF_TYPE_INODE,
   BREF_TYPE_VOLUME,
   INODE_BYTES,
-  OPFLAG_DIRECTDATA,
   RADIX_MAX,
 } from '../format/constants';
 import { FormatError } from '../format/errors';
-import { decodeInode } from '../format/inode';
+import { inodeBlockset } from '../format/inode';
 import { breftypeName } from '../format/names';
 import { VolumeHeader } from '../format/volume';
 import { MediaError } from './errors';
@@ -125,8 +124,7 @@ export class ChainReader {
         return this.header.freemapBlockset;
       case BREF_TYPE_INODE: {
         if (data.length < INODE_BYTES) throw new FormatError(`${describeBref(bref)}: inode block of ${data.length} bytes`);
-        const ino = decodeInode(data);
-        return ino.meta.opFlags & OPFLAG_DIRECTDATA ? [] : ino.blockset!;
+        return inodeBlockset(data);
       }
       case BREF_TYPE_INDIRECT:
       case BREF_TYPE_FREEMAP_NODE:

@@ -14,6 +14,7 @@ import {
   SET_COUNT,
 } from './constants';
 import { UUID_BYTES } from './uuid';
+import { FormatError } from './errors';
 
 export const INODE_META_BYTES = 256;
 export const INODE_FILENAME_OFF = 0x100;
@@ -104,6 +105,15 @@ export interface Inode {
   u: Uint8Array;
   /** the 1024 bytes as read; encode writes over a copy to keep reserved bytes */
   raw: Uint8Array;
+}
+
+/**
+ * Only the child blockrefs of an inode block (none when it holds its data directly): what a
+ * tree walk needs, without decoding and copying the rest of the inode.
+ */
+export function inodeBlockset(buf: Uint8Array, off = 0): Blockref[] {
+  if (buf.length - off < INODE_BYTES) throw new FormatError(`inode: needs ${INODE_BYTES} bytes at offset ${off}, buffer has ${buf.length}`);
+  return buf[off + META.opFlags] & OPFLAG_DIRECTDATA ? [] : decodeBlockrefs(buf, off + INODE_U_OFF, SET_COUNT);
 }
 
 export function decodeInode(buf: Uint8Array, off = 0): Inode {
