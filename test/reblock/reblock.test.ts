@@ -116,7 +116,8 @@ test('the CLI: reblock --json, reblock -n, cleanup, and bad options', () => {
   expect(r.status).toBe(0);
   const doc = JSON.parse(r.stdout.toString());
   expect(doc.__header.command).toBe('reblock');
-  expect(Number(doc.bytesMoved)).toBeGreaterThan(0);
+  expect(Number(doc.bytes_moved)).toBeGreaterThan(0);
+  expect(doc.counters.data.moved).toBeGreaterThan(0);
   expect(h2kit(['fsck', small]).status).toBe(0);
   const c = h2kit(['cleanup', small]);
   expect(c.status).toBe(0);
