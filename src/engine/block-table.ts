@@ -19,6 +19,7 @@ import {
   emptyBlockref,
   setEmbedStats,
   KEY_MAX,
+  keyEnd,
 } from '../format';
 import { H2Error } from './errors';
 
@@ -28,7 +29,6 @@ export interface Slot<C> {
   chain: C | null;
 }
 
-export const keyEnd = (b: Blockref): bigint => (b.key + (1n << BigInt(b.keybits)) - 1n) & KEY_MAX;
 const isEmpty = <C>(s: Slot<C>): boolean => s.bref.type === BREF_TYPE_EMPTY;
 
 /** Index after the last live slot. */

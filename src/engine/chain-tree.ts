@@ -37,6 +37,7 @@ import {
   BREF_TYPE_EMPTY,
   OFF_MASK,
   KEY_MAX,
+  keyEnd,
 } from '../format';
 import {
   Slot,
@@ -46,7 +47,6 @@ import {
   baseInsert,
   baseReplace,
   emptySlot,
-  keyEnd,
   liveCount,
 } from './block-table';
 import { ChainReader } from './chain';

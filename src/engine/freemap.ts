@@ -469,19 +469,9 @@ export class Freemap {
    * leaves out (the kernel and bulkfree both count this way).
    */
   allocatedBytes(): bigint {
-    let n = 0n;
-    for (const leaf of this.leaves()) {
-      const first = this.lowestAllocatable(leaf.key);
-      for (let i = 0; i < FREEMAP_COUNT; i++) {
-        const seg = leaf.key + BigInt(i) * FREEMAP_LEVEL0_SIZE;
-        if (seg < first || seg >= this.totalSize) continue;
-        for (const w of leaf.bmaps[i].bitmapq) {
-          // count the 2-bit states that are not 00
-          for (let x = w; x !== 0n; x >>= 2n) if (x & 3n) n += BigInt(FREEMAP_BLOCK_SIZE);
-        }
-      }
-    }
-    return n;
+    let granules = 0;
+    for (const s of this.segmentUsage()) granules += s.granules;
+    return BigInt(granules) * BigInt(FREEMAP_BLOCK_SIZE);
   }
 
   /**
@@ -497,9 +487,7 @@ export class Freemap {
       for (let i = 0; i < FREEMAP_COUNT; i++) {
         const seg = key + BigInt(i) * FREEMAP_LEVEL0_SIZE;
         if (seg < first || seg >= end) continue;
-        let n = 0;
-        if (leaf) for (const w of leaf.bmaps[i].bitmapq) for (let x = w; x !== 0n; x >>= 2n) if (x & 3n) n++;
-        out.push({ seg, granules: n });
+        out.push({ seg, granules: leaf ? allocatedGranules(leaf.bmaps[i]) : 0 });
       }
     }
     return out;
@@ -515,6 +503,13 @@ export class Freemap {
     walk(this.root);
     return out.sort((a, b) => (a.key < b.key ? -1 : 1));
   }
+}
+
+/** Granules of one segment whose 2-bit state is not 00 (free). */
+function allocatedGranules(b: BmapData): number {
+  let n = 0;
+  for (const w of b.bitmapq) for (let x = w; x !== 0n; x >>= 2n) if (x & 3n) n++;
+  return n;
 }
 
 function levelAbove(bits: number): number {

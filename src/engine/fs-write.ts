@@ -51,9 +51,9 @@ import {
   setEmbedDirent,
   zlibCompress,
   isAllZero,
+  keyEnd,
 } from '../format';
 import { Chain, ChainTree } from './chain-tree';
-import { keyEnd } from './block-table';
 import { H2Error, NotFoundError } from './errors';
 import { WriteSession } from './write-session';
 
@@ -95,7 +95,7 @@ export class FsWriter {
   }
 
   /** The super-root inode's chain. */
-  private superRoot(): Chain {
+  superRoot(): Chain {
     const root = this.tree.root;
     const i = root.table!.findIndex((x) => x.bref.type === BREF_TYPE_INODE);
     if (i < 0) throw new H2Error('the volume has no super-root');
@@ -104,10 +104,16 @@ export class FsWriter {
 
   /** The root inode chain of the PFS named `name`. */
   pfsRoot(name: string): Chain {
-    const sroot = this.superRoot();
-    const f = this.tree.lookup(sroot, dirhash(Buffer.from(name, 'utf8')), BREF_TYPE_INODE);
-    if (f.index < 0) throw new NotFoundError(`no PFS named '${name}'`);
-    return this.tree.child(f.parent, f.index);
+    const key = dirhash(Buffer.from(name, 'utf8'));
+    const c = this.pfsRootAt(key);
+    if (!c) throw new NotFoundError(`no PFS named '${name}'`);
+    return c;
+  }
+
+  /** The root inode chain of the PFS whose inode has key `key` under the super-root, if any. */
+  pfsRootAt(key: bigint): Chain | null {
+    const f = this.tree.lookup(this.superRoot(), key, BREF_TYPE_INODE);
+    return f.index < 0 ? null : this.tree.child(f.parent, f.index);
   }
 
   /** The inode chain numbered `inum` in `pfs`. */

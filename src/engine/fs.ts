@@ -7,7 +7,7 @@
  * root directory's entries (dirent keys, bit 63 set). Every other directory holds only dirents.
  * Indirect blocks may stand between any inode and its children.
  */
-import { Blockref, brefBytes, embedDirent, emptyBlockref } from '../format/blockref';
+import { Blockref, brefBytes, embedDirent, emptyBlockref, keyEnd } from '../format/blockref';
 import { hex64 } from '../format/bytes';
 import {
   BREF_TYPE_DATA,
@@ -54,8 +54,7 @@ export class FsReader {
     const data = parent.type === BREF_TYPE_VOLUME ? new Uint8Array(0) : this.chains.readVerified(parent);
     for (const child of this.chains.children(parent, data)) {
       if (child.type === 0) continue;
-      const span = child.keybits >= 64 ? 1n << 64n : 1n << BigInt(child.keybits);
-      const end = child.key + span - 1n;
+      const end = keyEnd(child);
       if (end < lo || child.key > hi) continue;
       if (child.type === BREF_TYPE_INDIRECT) yield* this.scan(child, lo, hi, depth + 1);
       else yield child;
@@ -104,10 +103,11 @@ export class FsReader {
   }
 
   /** The name held by a dirent: inline in the check area up to 64 bytes, else in its data block. */
-  direntName(b: Blockref): Uint8Array {
+  direntName(b: Blockref, verified?: Uint8Array): Uint8Array {
     const head = embedDirent(b);
     if (head.namlen <= b.check.length) return b.check.subarray(0, head.namlen);
-    const block = this.chains.readVerified(b);
+    // `verified`: the name block as a walk already read and verified it
+    const block = verified ?? this.chains.readVerified(b);
     if (block.length < head.namlen) throw new FormatError(`${describeBref(b)}: name of ${head.namlen} bytes in a ${brefBytes(b)}-byte block`);
     return block.subarray(0, head.namlen);
   }

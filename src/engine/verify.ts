@@ -23,7 +23,7 @@ import { bmapState } from '../format/freemap';
 import { BLOCKS_PER_SEGMENT } from '../format/freemap';
 import { ChainReader } from './chain';
 import { Freemap } from './freemap';
-import { headerRootBref, walkTree } from './walk';
+import { Visit, headerRootBref, walkTree } from './walk';
 
 export interface VerifyReport {
   blockrefs: number;
@@ -72,19 +72,29 @@ export function compareFreemap(chains: ChainReader, used: Set<bigint>): FreemapC
   return { holes, leaks, allocatedBytes: fm.allocatedBytes() };
 }
 
+/**
+ * The 16 KiB granules the volume topology uses. `each` sees every visit, the root included (to
+ * count, report or refuse damage).
+ */
+export function topologyGranules(chains: ChainReader, readData: boolean, each: (v: Visit) => void = () => undefined): Set<bigint> {
+  const used = new Set<bigint>();
+  for (const v of walkTree(chains, headerRootBref(chains, BREF_TYPE_VOLUME), { readData })) {
+    each(v);
+    if (v.bref.type !== BREF_TYPE_VOLUME) addGranules(used, v.bref.dataOff, brefBytes(v.bref));
+  }
+  return used;
+}
+
 export function verifyFilesystem(chains: ChainReader): VerifyReport {
   const h = chains.header;
   const report: VerifyReport = { blockrefs: 0, checkFailures: [], holes: [], leaks: [], recoveryNeeded: h.freemapTid < h.mirrorTid };
-  const used = new Set<bigint>();
-  for (const root of [BREF_TYPE_VOLUME, BREF_TYPE_FREEMAP] as const) {
-    for (const v of walkTree(chains, headerRootBref(chains, root), { readData: true })) {
-      report.blockrefs++;
-      if (v.error) report.checkFailures.push(v.error);
-      else if (v.check && !v.check.ok) report.checkFailures.push(`check code mismatch at 0x${v.bref.dataOff.toString(16)}`);
-      if (root === BREF_TYPE_FREEMAP || v.bref.type === BREF_TYPE_VOLUME) continue;
-      addGranules(used, v.bref.dataOff, brefBytes(v.bref));
-    }
-  }
+  const note = (v: Visit): void => {
+    report.blockrefs++;
+    if (v.error) report.checkFailures.push(v.error);
+    else if (v.check && !v.check.ok) report.checkFailures.push(`check code mismatch at 0x${v.bref.dataOff.toString(16)}`);
+  };
+  const used = topologyGranules(chains, true, note);
+  for (const v of walkTree(chains, headerRootBref(chains, BREF_TYPE_FREEMAP), { readData: true })) note(v);
   const cmp = compareFreemap(chains, used);
   report.holes = cmp.holes;
   report.leaks = cmp.leaks;

@@ -182,28 +182,27 @@ export class WriteSession {
    */
   recover(): number {
     const since = this.base.freemapTid;
-    let marked = 0;
-    const visit = (v: Visit): void => {
-      if (v.bref.mirrorTid > since && brefBytes(v.bref) > 0 && this.freemap.markAllocated(v.bref.dataOff, v.bref.type) > 0) marked++;
-    };
-    for (const v of walkTree(this.chains, headerRootBref(this.chains, BREF_TYPE_VOLUME), { readData: true })) {
+    return this.markReachable((v) => {
       if (v.error) throw new H2Error(`recovery: ${v.error}`);
-      if (v.bref.type !== BREF_TYPE_VOLUME) visit(v);
-    }
-    return marked;
+      return v.bref.mirrorTid > since;
+    }, true);
   }
 
   /**
    * Mark every block the topology references allocated (a freemap rebuilt from scratch, after
    * `freshFreemap`). Blocks that cannot be read are skipped with their subtrees. Returns the
-   * number of blocks marked.
+   * number of blocks that were free (small blocks sharing a granule count once).
    */
   rebuildFreemap(): number {
+    return this.markReachable(() => true, false);
+  }
+
+  /** Mark allocated the blocks of the committed topology that `wanted` picks; returns how many were free. */
+  private markReachable(wanted: (v: Visit) => boolean, readData: boolean): number {
     let marked = 0;
-    for (const v of walkTree(this.chains, headerRootBref(this.chains, BREF_TYPE_VOLUME), { readData: false })) {
-      if (v.bref.type === BREF_TYPE_VOLUME || brefBytes(v.bref) === 0) continue;
-      this.freemap.markAllocated(v.bref.dataOff, v.bref.type);
-      marked++;
+    for (const v of walkTree(this.chains, headerRootBref(this.chains, BREF_TYPE_VOLUME), { readData })) {
+      if (v.bref.type === BREF_TYPE_VOLUME || !wanted(v) || brefBytes(v.bref) === 0) continue;
+      if (this.freemap.markAllocated(v.bref.dataOff, v.bref.type) > 0) marked++;
     }
     return marked;
   }
@@ -234,7 +233,7 @@ export class WriteSession {
     h.freemapTid = tid;
     h.mirrorTid = tid;
     h.allocatorFree = opts.exactAllocatorFree
-      ? allocatableBytes(this.vols.totalSize, h.bootEnd - h.bootBeg, h.auxEnd - h.auxBeg) - this.freemap.allocatedBytes()
+      ? allocatableBytes(h, this.vols.totalSize) - this.freemap.allocatedBytes()
       : this.base.allocatorFree + this.freemap.freeDelta;
     // The header must not reach the media before the blocks it points to, freemap included
     // (the kernel flushes the device before it writes the header).

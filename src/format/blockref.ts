@@ -12,6 +12,7 @@ import {
   OFF_MASK,
   OFF_MASK_RADIX,
   BREF_TYPE_EMPTY,
+  KEY_MAX,
   BREF_TYPE_INDIRECT,
   BREF_TYPE_INODE,
   decCheck,
@@ -123,6 +124,12 @@ export function decodeBlockrefs(buf: Uint8Array, off: number, count: number): Bl
   const out: Blockref[] = new Array(count);
   for (let i = 0; i < count; i++) out[i] = decodeAt(v, i * BLOCKREF_BYTES, own, i * BLOCKREF_BYTES);
   return out;
+}
+
+/** The last key an entry covers (key + 2^keybits - 1, at most KEY_MAX). */
+export function keyEnd(b: Blockref): bigint {
+  const end = b.key + (1n << BigInt(b.keybits)) - 1n;
+  return end > KEY_MAX ? KEY_MAX : end;
 }
 
 // ---- data_off ------------------------------------------------------------------------------

@@ -116,6 +116,15 @@ export const BREF_TYPE_INVALID = 7;
 /** Pseudo-types for the two roots held in the volume header. */
 export const BREF_TYPE_FREEMAP = 254;
 export const BREF_TYPE_VOLUME = 255;
+/** The types a blockref stored on the media may have (the last two are in-memory roots only). */
+export const BREF_TYPES_ON_MEDIA: ReadonlySet<number> = new Set([
+  BREF_TYPE_INODE,
+  BREF_TYPE_INDIRECT,
+  BREF_TYPE_DATA,
+  BREF_TYPE_DIRENT,
+  BREF_TYPE_FREEMAP_NODE,
+  BREF_TYPE_FREEMAP_LEAF,
+]);
 
 export const BREF_FLAG_PFSROOT = 0x01;
 export const BREF_FLAG_EMERG_MIP = 0x04;
@@ -176,6 +185,20 @@ export const OBJTYPE_BDEV = 6;
 export const OBJTYPE_SOFTLINK = 7;
 export const OBJTYPE_SOCKET = 9;
 export const OBJTYPE_WHITEOUT = 10;
+/** The object types an inode may have (a whiteout is a directory-entry type only). */
+export const INODE_OBJTYPES: ReadonlySet<number> = new Set([
+  OBJTYPE_DIRECTORY,
+  OBJTYPE_REGFILE,
+  OBJTYPE_FIFO,
+  OBJTYPE_CDEV,
+  OBJTYPE_BDEV,
+  OBJTYPE_SOFTLINK,
+  OBJTYPE_SOCKET,
+]);
+/** meta.mode holds the permission, setuid, setgid and sticky bits only; the type is meta.type. */
+export const MODE_PERM_MASK = 0o7777;
+/** The longest symlink target the kernel accepts (PATH_MAX on DragonFly). */
+export const SYMLINK_MAX = 1024;
 
 export const PFSTYPE_NONE = 0x00;
 export const PFSTYPE_CACHE = 0x01;
@@ -185,6 +208,16 @@ export const PFSTYPE_SOFT_MASTER = 0x05;
 export const PFSTYPE_MASTER = 0x06;
 export const PFSTYPE_SUPROOT = 0x08;
 export const PFSTYPE_DUMMY = 0x09;
+/** The PFS types a PFS root inode may carry (the super-root alone is SUPROOT). */
+export const PFS_TYPES: ReadonlySet<number> = new Set([
+  PFSTYPE_NONE,
+  PFSTYPE_CACHE,
+  PFSTYPE_SLAVE,
+  PFSTYPE_SOFT_SLAVE,
+  PFSTYPE_SOFT_MASTER,
+  PFSTYPE_MASTER,
+  PFSTYPE_DUMMY,
+]);
 
 export const PFSSUBTYPE_NONE = 0;
 export const PFSSUBTYPE_SNAPSHOT = 1;

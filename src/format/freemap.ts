@@ -26,8 +26,8 @@ export function topoReservedBytes(total: bigint): bigint {
  * The space the allocator may hand out: the filesystem less its reserved segments and the boot
  * and aux areas. allocator_free is this less the granules the freemap marks allocated.
  */
-export function allocatableBytes(total: bigint, bootBytes: bigint, auxBytes: bigint): bigint {
-  return total - topoReservedBytes(total) - bootBytes - auxBytes;
+export function allocatableBytes(h: { bootBeg: bigint; bootEnd: bigint; auxBeg: bigint; auxEnd: bigint }, total: bigint): bigint {
+  return total - topoReservedBytes(total) - (h.bootEnd - h.bootBeg) - (h.auxEnd - h.auxBeg);
 }
 
 const BMAP = { linear: 0x00, class: 0x04, avail: 0x1c, bitmapq: 0x40 } as const;

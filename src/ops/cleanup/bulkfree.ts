@@ -3,12 +3,10 @@
  * granule the freemap marks allocated that no block of the topology uses is freed, and the
  * commit sets the leaves' avail counts and allocator_free from the result.
  */
-import { BREF_TYPE_VOLUME, FREEMAP_BLOCK_RADIX, FREEMAP_BLOCK_SIZE } from '../../format/constants';
-import { brefBytes } from '../../format/blockref';
+import { FREEMAP_BLOCK_RADIX, FREEMAP_BLOCK_SIZE } from '../../format/constants';
 import { ChainReader } from '../../engine/chain';
 import { H2Error } from '../../engine/errors';
-import { addGranules, compareFreemap } from '../../engine/verify';
-import { headerRootBref, walkTree } from '../../engine/walk';
+import { compareFreemap, topologyGranules } from '../../engine/verify';
 import { WritableSource } from '../../engine/writable-device';
 import { WriteSession } from '../../engine/write-session';
 
@@ -24,12 +22,10 @@ export async function runBulkfree(spec: string, opts: { opener?: (path: string) 
   const s = await WriteSession.open(spec, { purpose: 'cleanup', opener: opts.opener });
   try {
     const recovered = s.needsRecovery ? s.recover() : 0;
-    const used = new Set<bigint>();
     const chains = new ChainReader(s.vols);
-    for (const v of walkTree(chains, headerRootBref(chains, BREF_TYPE_VOLUME), { readData: false })) {
+    const used = topologyGranules(chains, false, (v) => {
       if (v.error || (v.check && !v.check.ok)) throw new H2Error(`${spec}: the topology is damaged (${v.error ?? 'a check code fails'}); run h2kit fsck first`);
-      if (v.bref.type !== BREF_TYPE_VOLUME) addGranules(used, v.bref.dataOff, brefBytes(v.bref));
-    }
+    });
     const { leaks } = compareFreemap(chains, used);
     const before = s.base.allocatorFree;
     if (opts.dryRun) {

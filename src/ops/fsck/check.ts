@@ -5,7 +5,7 @@
  */
 import { hex64 } from '../../format/bytes';
 import { BREF_TYPE_FREEMAP_LEAF, BREF_TYPE_VOLUME } from '../../format/constants';
-import { allocatableBytes as allocatable } from '../../format/freemap';
+import { allocatableBytes } from '../../format/freemap';
 import { ChainReader } from '../../engine/chain';
 import { FreemapComparison, compareFreemap } from '../../engine/verify';
 import { VolumeSet } from '../../engine/volumes';
@@ -41,12 +41,6 @@ export interface CheckOptions {
 
 export const PHASES = ['Pass 1: volume headers', 'Pass 2: topology', 'Pass 3: inodes and directories', 'Pass 4: statistics', 'Pass 5: freemap'] as const;
 
-/** Space the allocator may hand out: everything but the reserved segments and the boot and aux areas. */
-export function allocatableBytes(chains: ChainReader): bigint {
-  const h = chains.header;
-  return allocatable(chains.vols.totalSize, h.bootEnd - h.bootBeg, h.auxEnd - h.auxBeg);
-}
-
 export function checkFilesystem(vols: VolumeSet, opts: CheckOptions = {}): CheckReport {
   const chains = new ChainReader(vols);
   const problems: Problem[] = [];
@@ -65,7 +59,7 @@ export function checkFilesystem(vols: VolumeSet, opts: CheckOptions = {}): Check
   phase(0, (report) => headerPass(vols, report));
   progress(1, 1, 1);
   const h = chains.header;
-  const expected = allocatableBytes(chains) - h.allocatorFree;
+  const expected = allocatableBytes(h, chains.vols.totalSize) - h.allocatorFree;
   const estimate = Number(expected > 0n ? expected : 1n);
   const topo = phase(1, (report) =>
     topologyPass(chains, (p) => report(p.code, p, p.detail), { pfs: opts.pfs, progress: (bytes) => progress(2, bytes, Math.max(bytes, estimate)) }),
@@ -87,7 +81,7 @@ export function checkFilesystem(vols: VolumeSet, opts: CheckOptions = {}): Check
     }
     // allocator_free moves by whole 16 KiB granules (the kernel and bulkfree agree), so it must
     // equal the allocatable space less the granules the freemap marks allocated.
-    const want = allocatableBytes(chains) - cmp.allocatedBytes;
+    const want = allocatableBytes(h, chains.vols.totalSize) - cmp.allocatedBytes;
     if (h.allocatorFree !== want) {
       report('STATS_ALLOCATOR_FREE', locate(BREF_TYPE_VOLUME, 0n, 0n, 'volume header'), `0x${hex64(h.allocatorFree)}, computed 0x${hex64(want)}`);
     }

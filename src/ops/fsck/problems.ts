@@ -53,7 +53,7 @@ export const PROBLEMS = {
   INODE_KEY: P('INODE_KEY', 'error', 'inode {where}: its key is not its inode number ({detail})', 'rekey it under its inode number (needs -y)'),
   INODE_DUP: P('INODE_DUP', 'error', 'inode {where}: the inode number is used twice in its PFS', 'cut the second blockref (its inode is lost; needs -y)'),
   INODE_TYPE: P('INODE_TYPE', 'error', 'inode {where}: invalid object type {detail}', 'make it a regular file (its data kept; needs -y)'),
-  INODE_MODE: P('INODE_MODE', 'warning', 'inode {where}: mode {detail} has bits outside 07777', 'clear the extra bits', true),
+  INODE_MODE: P('INODE_MODE', 'warning', 'inode {where}: mode {detail} has bits outside the permission bits (07777)', 'clear the extra bits', true),
   DIRENT_HASH: P('DIRENT_HASH', 'error', 'dirent {where}: key is not the directory hash of its name ({detail})', 're-enter the name under its hash (needs -y)'),
   DIRENT_NAME: P('DIRENT_NAME', 'error', 'dirent {where}: invalid name ({detail})', 'remove the entry (needs -y)'),
   DIRENT_DANGLING: P('DIRENT_DANGLING', 'error', 'dirent {where}: points to inode {detail}, which does not exist', 'remove the entry (needs -y)'),

@@ -14,16 +14,18 @@ import {
   DIRHASH_VISIBLE,
   FREEMAP_BLOCK_RADIX,
   KEY_MAX,
+  MODE_PERM_MASK,
   OBJTYPE_DIRECTORY,
   OBJTYPE_REGFILE,
   OPFLAG_DIRECTDATA,
   PFSTYPE_MASTER,
   PFS_ROOT_INUM,
 } from '../../format/constants';
-import { Blockref, cloneBlockref, embedDirent, embedStats, setEmbedDirent } from '../../format/blockref';
+import { Blockref, cloneBlockref, embedDirent, embedStats, keyEnd, setEmbedDirent } from '../../format/blockref';
 import { breftypeName } from '../../format/names';
 import { setCheck } from '../../format/check';
 import { hex64 } from '../../format/bytes';
+import { FormatError } from '../../format/errors';
 import {
   Chain,
   FsWriter,
@@ -167,7 +169,7 @@ async function repairRound(spec: string, chosen: Problem[], report: CheckReport,
         try {
           action = fixOne(ctx, p);
         } catch (e) {
-          if (!(e instanceof H2Error) && !(e instanceof Error && e.name === 'FormatError')) throw e;
+          if (!(e instanceof H2Error) && !(e instanceof FormatError)) throw e;
           action = null;
         }
         if (action) fixes.push({ code: p.code, where: p.where, action });
@@ -177,14 +179,17 @@ async function repairRound(spec: string, chosen: Problem[], report: CheckReport,
       s.close();
     }
   }
+  const headers = chosen.filter((p) => HEADER_CODES.has(p.code) && p.device);
   const copies = new Map<string, number[]>();
-  for (const p of chosen) {
-    if (!HEADER_CODES.has(p.code) || !p.device) continue;
-    copies.set(p.device, [...(copies.get(p.device) ?? []), Number(p.key)]);
-  }
+  for (const p of headers) copies.set(p.device!, [...(copies.get(p.device!) ?? []), Number(p.key)]);
   if (copies.size > 0) {
     const done = rewriteHeaderCopies([...copies].map(([path, c]) => ({ path, copies: c })), opts.opener);
-    for (const d of done) for (const c of d.copies) fixes.push({ code: 'HDR_CRC', where: `${d.path} copy ${c}`, action: 'rewritten from the best copy' });
+    for (const d of done) {
+      for (const c of d.copies) {
+        const p = headers.find((h) => h.device === d.path && Number(h.key) === c)!;
+        fixes.push({ code: p.code, where: p.where, action: 'rewritten from the best copy' });
+      }
+    }
   }
   return fixes;
 }
@@ -234,7 +239,7 @@ function fixOne(ctx: Ctx, p: Problem): string | null {
     }
     case 'INODE_MODE':
       return editInode(ctx, t, (c) => {
-        c.inode!.meta.mode &= 0o7777;
+        c.inode!.meta.mode &= MODE_PERM_MASK;
         return `mode 0${c.inode!.meta.mode.toString(8)}`;
       });
     case 'INODE_KEY':
@@ -324,8 +329,9 @@ function fixOne(ctx: Ctx, p: Problem): string | null {
     case 'DIRENT_NAME':
       return cut(ctx, t, false, 'entry removed');
     case 'DIRENT_DANGLING': {
-      const inum = BigInt(p.detail.split(' ')[0]);
-      if (ctx.rekeyed.has(inum)) return null;
+      // an entry whose inode a rekey of this round brought back no longer dangles
+      const f = t && slotOf(ctx, t);
+      if (f && ctx.rekeyed.has(embedDirent(f.parent.table![f.index].bref).inum)) return null;
       return cut(ctx, t, false, 'entry removed');
     }
     case 'BREF_KEY_RANGE':
@@ -353,8 +359,7 @@ function describeHeld(ctx: Ctx, t: Target): string {
   const f = slotOf(ctx, t);
   const b = f ? f.parent.table![f.index].bref : null;
   if (!b) return `a ${breftypeName(t.type)} block`;
-  const last = b.keybits >= 64 ? KEY_MAX : b.key + (1n << BigInt(b.keybits)) - 1n;
-  let s = `a ${breftypeName(b.type)} block, keys 0x${hex64(b.key)}-0x${hex64(last)}`;
+  let s = `a ${breftypeName(b.type)} block, keys 0x${hex64(b.key)}-0x${hex64(keyEnd(b))}`;
   if (b.type === BREF_TYPE_INODE || b.type === BREF_TYPE_INDIRECT) {
     const st = embedStats(b);
     s += `, ${st.inodeCount} inodes and ${st.dataCount} bytes below it`;
@@ -364,29 +369,14 @@ function describeHeld(ctx: Ctx, t: Target): string {
 
 // ---- finding a blockref again ------------------------------------------------------------------
 
-function superRoot(ctx: Ctx): Chain {
-  const root = ctx.s.tree.root;
-  const i = root.table!.findIndex((x) => x.bref.type === BREF_TYPE_INODE);
-  if (i < 0) throw new H2Error('no super-root');
-  return ctx.s.tree.child(root, i);
-}
-
 /** The inode chain whose tree holds the target's blockref (the volume root for the super-root). */
 function ownerOf(ctx: Ctx, t: Target): Chain | null {
-  const tree = ctx.s.tree;
-  if (t.owner === null) return tree.root;
-  const sroot = superRoot(ctx);
-  if (t.pfs === null) return sroot;
-  const pf = tree.lookup(sroot, t.pfs, BREF_TYPE_INODE);
-  if (f0(pf)) return null;
-  const pfs = tree.child(pf.parent, pf.index);
-  if (t.owner === t.pfs) return pfs;
-  const of = tree.lookup(pfs, t.owner, BREF_TYPE_INODE);
-  if (f0(of)) return null;
-  return tree.child(of.parent, of.index);
+  if (t.owner === null) return ctx.s.tree.root;
+  if (t.pfs === null) return ctx.w.superRoot();
+  const pfs = ctx.w.pfsRootAt(t.pfs);
+  if (!pfs || t.owner === t.pfs) return pfs;
+  return ctx.w.inodeChain(pfs, t.owner);
 }
-
-const f0 = (f: { index: number }): boolean => f.index < 0;
 
 /** The table entry holding the target's blockref, matched by type, key and data_off. */
 function slotOf(ctx: Ctx, t: Target): { parent: Chain; index: number } | null {
@@ -549,7 +539,7 @@ function dropBeyondEof(ctx: Ctx, t: Target | undefined): string | null {
     return `size cut to ${m.size}`;
   }
   const keys: bigint[] = [];
-  for (const { parent, index } of ctx.s.tree.scanRange(c, m.size, (1n << 63n) - 1n)) {
+  for (const { parent, index } of ctx.s.tree.scanRange(c, m.size, KEY_MAX)) {
     const b = parent.table![index].bref;
     if (b.type === BREF_TYPE_DATA && b.key >= m.size) keys.push(b.key);
   }
@@ -583,10 +573,8 @@ function reattach(ctx: Ctx, p: Problem): string | null {
 function lostFound(ctx: Ctx, pfsKey: bigint): Chain | null {
   const had = ctx.lostFound.get(pfsKey);
   if (had) return had;
-  const sroot = superRoot(ctx);
-  const pf = ctx.s.tree.lookup(sroot, pfsKey, BREF_TYPE_INODE);
-  if (pf.index < 0) return null;
-  const pfs = ctx.s.tree.child(pf.parent, pf.index);
+  const pfs = ctx.w.pfsRootAt(pfsKey);
+  if (!pfs) return null;
   const name = Buffer.from(LOST_FOUND);
   const e = ctx.w.findEntry(pfs, name);
   let lf: Chain;

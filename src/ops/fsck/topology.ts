@@ -4,37 +4,28 @@
  * walk records what passes 3 and 4 need: the inodes and directory entries of each PFS, and the
  * statistics each inode and indirect block should carry.
  */
-import { Blockref, brefRadix, childStats, embedDirent, embedStats } from '../../format/blockref';
+import { Blockref, brefRadix, childStats, embedDirent, embedStats, keyEnd } from '../../format/blockref';
 import { hex64 } from '../../format/bytes';
 import {
   BREF_TYPE_DATA,
   BREF_TYPE_DIRENT,
   BREF_TYPE_EMPTY,
   BREF_TYPE_FREEMAP,
-  BREF_TYPE_FREEMAP_LEAF,
-  BREF_TYPE_FREEMAP_NODE,
   BREF_TYPE_INDIRECT,
   BREF_TYPE_INODE,
   BREF_TYPE_VOLUME,
   DIRHASH_LOMASK,
   FREEMAP_LEVEL1_SIZE,
   INODE_MAXNAME,
-  OBJTYPE_BDEV,
-  OBJTYPE_CDEV,
+  INODE_OBJTYPES,
+  MODE_PERM_MASK,
+  BREF_TYPES_ON_MEDIA,
+  SYMLINK_MAX,
+  PFS_TYPES,
   OBJTYPE_DIRECTORY,
-  OBJTYPE_FIFO,
-  OBJTYPE_REGFILE,
-  OBJTYPE_SOCKET,
   OBJTYPE_SOFTLINK,
   OFF_MASK,
   OPFLAG_DIRECTDATA,
-  PFSTYPE_CACHE,
-  PFSTYPE_DUMMY,
-  PFSTYPE_MASTER,
-  PFSTYPE_NONE,
-  PFSTYPE_SLAVE,
-  PFSTYPE_SOFT_MASTER,
-  PFSTYPE_SOFT_SLAVE,
   PFS_ROOT_INUM,
   RADIX_MAX,
   RADIX_MIN,
@@ -51,30 +42,6 @@ import { Visit, headerRootBref, walkTree } from '../../engine/walk';
 import { PfsFacts, noteEntry } from './facts';
 import { Location, Target, at, locate } from './location';
 import { Problem, ProblemCode } from './problems';
-
-/** The longest symlink target the kernel accepts (PATH_MAX on DragonFly). */
-export const SYMLINK_MAX = 1024;
-
-const KNOWN_BREF_TYPES = new Set([
-  BREF_TYPE_INODE,
-  BREF_TYPE_INDIRECT,
-  BREF_TYPE_DATA,
-  BREF_TYPE_DIRENT,
-  BREF_TYPE_FREEMAP_NODE,
-  BREF_TYPE_FREEMAP_LEAF,
-]);
-
-export const INODE_TYPES = new Set([
-  OBJTYPE_DIRECTORY,
-  OBJTYPE_REGFILE,
-  OBJTYPE_FIFO,
-  OBJTYPE_CDEV,
-  OBJTYPE_BDEV,
-  OBJTYPE_SOFTLINK,
-  OBJTYPE_SOCKET,
-]);
-
-const PFS_TYPES = new Set([PFSTYPE_NONE, PFSTYPE_CACHE, PFSTYPE_SLAVE, PFSTYPE_SOFT_SLAVE, PFSTYPE_SOFT_MASTER, PFSTYPE_MASTER, PFSTYPE_DUMMY]);
 
 export type Report = (code: ProblemCode, loc: Location, detail?: string) => void;
 
@@ -95,7 +62,6 @@ export interface TopologyResult {
   stats: Problem[];
 }
 
-const span = (keybits: number): bigint => (keybits >= 64 ? 1n << 64n : 1n << BigInt(keybits));
 
 export function topologyPass(chains: ChainReader, add: (p: Problem) => void, opts: TopologyOptions = {}): TopologyResult {
   const total = chains.vols.totalSize;
@@ -177,7 +143,7 @@ export function topologyPass(chains: ChainReader, add: (p: Problem) => void, opt
           report('CHILD_MISPLACED', at(b), 'an inode below a file or directory inode (inodes belong to the PFS index)');
         }
       } else if (b.type === BREF_TYPE_DIRENT) {
-        dirent(fs, pfs, inodes, b, report);
+        dirent(fs, pfs, inodes, b, v.data, report);
       } else if (b.type === BREF_TYPE_DATA) {
         const owner = inodes.length === 3 && pfs ? pfs.inodes.get(inodes[2].key) : undefined;
         if (!owner || owner.type === OBJTYPE_DIRECTORY) {
@@ -206,7 +172,7 @@ export class PfsNotFound extends H2Error {
 function checkBlockref(v: Visit, root: number, total: bigint, report: Report): boolean {
   const b = v.bref;
   const loc = (): Location => at(b);
-  if (!KNOWN_BREF_TYPES.has(b.type)) report('BREF_TYPE', loc(), String(b.type));
+  if (!BREF_TYPES_ON_MEDIA.has(b.type)) report('BREF_TYPE', loc(), String(b.type));
   const radix = brefRadix(b);
   if ((radix !== 0 && (radix < RADIX_MIN || radix > RADIX_MAX)) || (radix === 0 && b.type !== BREF_TYPE_DIRENT)) {
     report('BREF_RADIX', loc(), String(radix));
@@ -224,8 +190,7 @@ function checkBlockref(v: Visit, root: number, total: bigint, report: Report): b
   }
   const parent = v.parent?.bref;
   if (parent && parent.type === BREF_TYPE_INDIRECT) {
-    const end = b.key + span(b.keybits) - 1n;
-    if (b.key < parent.key || end > parent.key + span(parent.keybits) - 1n) {
+    if (b.key < parent.key || keyEnd(b) > keyEnd(parent)) {
       report('BREF_KEY_RANGE', loc(), `0x${hex64(parent.key)}/${parent.keybits}`);
     }
   }
@@ -242,9 +207,8 @@ function checkBlockref(v: Visit, root: number, total: bigint, report: Report): b
  */
 function checkOrder(kids: Blockref[], parent: Blockref, kidInodes: Blockref[], report: Report): void {
   const live = kids.filter((k) => k.type !== BREF_TYPE_EMPTY);
-  const end = (k: Blockref): bigint => k.key + span(k.keybits) - 1n;
   let sorted = true;
-  for (let i = 1; i < live.length && sorted; i++) if (live[i].key <= end(live[i - 1])) sorted = false;
+  for (let i = 1; i < live.length && sorted; i++) if (live[i].key <= keyEnd(live[i - 1])) sorted = false;
   if (sorted) return;
   // longest chain i1 < i2 < ... with key(i_{j+1}) > end(i_j); n is at most a table's 512 entries
   const n = live.length;
@@ -252,7 +216,7 @@ function checkOrder(kids: Blockref[], parent: Blockref, kidInodes: Blockref[], r
   const prev = new Array<number>(n).fill(-1);
   for (let i = 0; i < n; i++) {
     for (let j = 0; j < i; j++) {
-      if (live[i].key > end(live[j]) && best[j] + 1 > best[i]) {
+      if (live[i].key > keyEnd(live[j]) && best[j] + 1 > best[i]) {
         best[i] = best[j] + 1;
         prev[i] = j;
       }
@@ -314,8 +278,8 @@ function inodeFacts(pfs: PfsFacts, b: Blockref, inode: Inode, report: Report): v
     report('INODE_DUP', loc);
     return;
   }
-  if (!INODE_TYPES.has(m.type)) report('INODE_TYPE', loc, String(m.type));
-  if (m.mode & ~0o7777) report('INODE_MODE', loc, `0${m.mode.toString(8)}`);
+  if (!INODE_OBJTYPES.has(m.type)) report('INODE_TYPE', loc, String(m.type));
+  if (m.mode & ~MODE_PERM_MASK) report('INODE_MODE', loc, `0${m.mode.toString(8)}`);
   const direct = (m.opFlags & OPFLAG_DIRECTDATA) !== 0;
   if (direct && m.size > BigInt(inode.u.length)) report('FILE_EXTENT', loc, `size ${m.size} with data embedded in the inode (at most ${inode.u.length})`);
   if (m.type === OBJTYPE_SOFTLINK) {
@@ -326,7 +290,7 @@ function inodeFacts(pfs: PfsFacts, b: Blockref, inode: Inode, report: Report): v
   pfs.inodes.set(b.key, { dataOff: b.dataOff, key: b.key, type: m.type, nlinks: m.nlinks, iparent: m.iparent, size: m.size, lastDataKey: -1n });
 }
 
-function dirent(fs: FsReader, pfs: PfsFacts | null, inodes: Blockref[], b: Blockref, report: Report): void {
+function dirent(fs: FsReader, pfs: PfsFacts | null, inodes: Blockref[], b: Blockref, data: Uint8Array, report: Report): void {
   const head = embedDirent(b);
   const dirInum = inodes.length === 2 ? PFS_ROOT_INUM : inodes.length === 3 ? inodes[2].key : null;
   const owner = dirInum === null || !pfs ? undefined : dirInum === PFS_ROOT_INUM ? OBJTYPE_DIRECTORY : pfs.inodes.get(dirInum)?.type;
@@ -340,7 +304,7 @@ function dirent(fs: FsReader, pfs: PfsFacts | null, inodes: Blockref[], b: Block
   } else {
     let name: Uint8Array | null = null;
     try {
-      name = fs.direntName(b);
+      name = fs.direntName(b, data);
     } catch (e) {
       report('DIRENT_NAME', loc, (e as Error).message);
     }

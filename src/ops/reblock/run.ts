@@ -112,8 +112,29 @@ const typeOf = (b: Blockref): ItemType | null => {
 
 const segOf = (dataOff: bigint): bigint => dataOff & OFF_MASK & ~SEGMASK;
 
-function usage(fm: Freemap): SegmentFill[] {
-  return fm.segmentUsage();
+/** Segments that held something before and nothing after. */
+function freedBetween(before: SegmentFill[], after: SegmentFill[]): number {
+  const now = new Map(after.map((a) => [a.seg, a.granules]));
+  return before.filter((b) => b.granules > 0 && (now.get(b.seg) ?? 0) === 0).length;
+}
+
+/**
+ * A dry run's expected fill: sources whose every allocated granule belongs to a planned block
+ * become free, and the planned bytes fill free segments densely, the last one in part.
+ */
+function expectedAfter(before: SegmentFill[], list: Candidate[], plan: PlanState, plannedBytes: bigint): SegmentFill[] {
+  const planned = new Map<bigint, number>();
+  for (const c of list) planned.set(segOf(c.off), (planned.get(segOf(c.off)) ?? 0) + Math.max(1, c.bytes / FREEMAP_BLOCK_SIZE));
+  const after = before.map((b) => ({ seg: b.seg, granules: (planned.get(b.seg) ?? -1) >= b.granules ? 0 : b.granules }));
+  const sources = new Set(plan.sources);
+  let left = Number((plannedBytes + BigInt(FREEMAP_BLOCK_SIZE) - 1n) / BigInt(FREEMAP_BLOCK_SIZE));
+  for (const a of after) {
+    if (left <= 0) break;
+    if (a.granules !== 0 || sources.has(a.seg) || a.seg === plan.frontier) continue;
+    a.granules = Math.min(GRANULES_PER_SEGMENT, left);
+    left -= a.granules;
+  }
+  return after;
 }
 
 function figures(segs: SegmentFill[]): { partial: number; freeBytes: bigint } {
@@ -280,6 +301,13 @@ export async function runReblock(spec: string, opts: ReblockOptions): Promise<Re
   let plan: PlanState;
   let before: SegmentFill[];
   let s = await WriteSession.open(spec, { purpose: 'reblock', opener: opts.opener });
+  let after: SegmentFill[] = [];
+  let plannedBlocks = 0;
+  let plannedBytes = 0n;
+  let bytesMoved = 0n;
+  let sharedSkipped = 0;
+  let commits = 0;
+  let stopped: ReblockReport['stopped'] = null;
   const report = (): ReblockReport => ({
     dryRun: opts.dryRun,
     fillLevel: plan.fillLevel,
@@ -297,21 +325,13 @@ export async function runReblock(spec: string, opts: ReblockOptions): Promise<Re
     partialAfter: figures(after).partial,
     freeSegmentBytesBefore: figures(before).freeBytes,
     freeSegmentBytesAfter: figures(after).freeBytes,
-    segmentsFreed: before.filter((b) => b.granules > 0 && (afterBySeg.get(b.seg) ?? 0) === 0).length,
+    segmentsFreed: freedBetween(before, after),
     resumeKey: stopped ? encodeResumeKey(plan) : null,
     stopped,
   });
-  let after: SegmentFill[] = [];
-  let afterBySeg = new Map<bigint, number>();
-  let plannedBlocks = 0;
-  let plannedBytes = 0n;
-  let bytesMoved = 0n;
-  let sharedSkipped = 0;
-  let commits = 0;
-  let stopped: ReblockReport['stopped'] = null;
   try {
     if (s.needsRecovery) throw new H2Error(`${spec}: the freemap lags the last commit (freemap_tid < mirror_tid); run h2kit fsck -y first`);
-    before = usage(s.freemap);
+    before = s.freemap.segmentUsage();
     if (opts.resume) {
       plan = decodeResumeKey(opts.resume);
       if (plan.fillLevel !== opts.fillLevel) throw new H2Error(`--resume: the key was made with --fill-level ${plan.fillLevel}`, 2);
@@ -324,32 +344,14 @@ export async function runReblock(spec: string, opts: ReblockOptions): Promise<Re
     plannedBytes = first.list.reduce((n, c) => n + BigInt(c.bytes), 0n);
     sharedSkipped = first.shared;
     if (opts.dryRun) {
-      after = before;
-      afterBySeg = new Map(before.map((b) => [b.seg, b.granules]));
-      // what would be freed: sources whose every allocated granule belongs to a planned block
-      const planned = new Map<bigint, number>();
-      for (const c of first.list) {
-        const seg = segOf(c.off);
-        const g = Math.max(1, c.bytes / FREEMAP_BLOCK_SIZE);
-        planned.set(seg, (planned.get(seg) ?? 0) + g);
-      }
-      afterBySeg = new Map(before.map((b) => [b.seg, (planned.get(b.seg) ?? 0) >= b.granules && planned.has(b.seg) ? 0 : b.granules]));
-      after = before.map((b) => ({ seg: b.seg, granules: afterBySeg.get(b.seg)! }));
-      // the destinations: free segments filled densely, the last one in part
-      let left = Number((plannedBytes + BigInt(FREEMAP_BLOCK_SIZE) - 1n) / BigInt(FREEMAP_BLOCK_SIZE));
-      for (const a of after) {
-        if (left <= 0) break;
-        if (a.granules !== 0 || plan.sources.includes(a.seg) || a.seg === plan.frontier) continue;
-        a.granules = Math.min(GRANULES_PER_SEGMENT, left);
-        left -= a.granules;
-      }
+      after = expectedAfter(before, first.list, plan, plannedBytes);
       return report();
     }
     let list = first.list;
     for (;;) {
       // the plan as of the last commit: a batch that cannot finish leaves it as it was
       const saved = { dests: [...plan.dests], cursor: plan.cursor, gaps: plan.gaps.map((g) => [...g] as [bigint, bigint]) };
-      const placer = new Placer(s.freemap, plan, usage(s.freemap), opts.reserveBytes);
+      const placer = new Placer(s.freemap, plan, s.freemap.segmentUsage(), opts.reserveBytes);
       s.freemap.placement = (type, bytes) => {
         const off = placer.place(type, bytes);
         if (off === null) throw new NoRoom();
@@ -398,8 +400,7 @@ export async function runReblock(spec: string, opts: ReblockOptions): Promise<Re
       list = candidates(s, plan, opts, counters, false).list;
       if (list.length === 0) break;
     }
-    after = usage(s.freemap);
-    afterBySeg = new Map(after.map((a) => [a.seg, a.granules]));
+    after = s.freemap.segmentUsage();
     return report();
   } finally {
     s.close();
@@ -420,9 +421,6 @@ class BlockIo {
 
   constructor(private readonly s: WriteSession) {}
 
-  read(b: Blockref): Uint8Array {
-    return this.s.chains.readPhysical(b);
-  }
 
   write(to: bigint, bytes: Uint8Array): void {
     const off = to & OFF_MASK;
@@ -453,7 +451,7 @@ function move(s: WriteSession, io: BlockIo, c: Candidate): void {
     s.tree.setDirty(s.chainOf(first));
     return;
   }
-  const bytes = io.read(first.bref);
+  const bytes = s.chains.readPhysical(first.bref);
   const to = s.freemap.allocate(first.bref.type, bytes.length, first.bref.key);
   io.write(to, bytes);
   for (const v of c.refs) {
