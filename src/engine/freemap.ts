@@ -58,6 +58,7 @@ import {
 } from '../format';
 import { ChainReader } from './chain';
 import { H2Error } from './errors';
+import { RunSpace } from './run-space';
 
 const ALLONES = 0xffffffffffffffffn;
 const SEGSIZE = Number(FREEMAP_LEVEL0_SIZE);
@@ -113,6 +114,8 @@ export class Freemap {
    * destinations): returns a data_off it has claimed, or null to fall back.
    */
   placement: ((type: number, bytes: number, key: bigint) => bigint | null) | null = null;
+  /** the run's space rule: what it may take besides what the freemap shows free */
+  space: RunSpace | null = null;
 
   private constructor(
     private readonly totalSize: bigint,
@@ -275,6 +278,7 @@ export class Freemap {
     const leaf = this.leafFor(key, true)!;
     if ((leaf.bigmask & (1 << radix)) === 0) return null;
     const start = Number((bnext - key) >> BigInt(FREEMAP_LEVEL0_RADIX));
+    let masked = false;
     for (let count = 0; count < FREEMAP_COUNT; count++) {
       if (start + count >= FREEMAP_COUNT && start - count < 0) break;
       for (const n of [start + count, start - count]) {
@@ -282,17 +286,24 @@ export class Freemap {
         const b = leaf.bmaps[n];
         const availchk = b.avail !== 0 || (radix < FREEMAP_BLOCK_RADIX && (b.linear & (FREEMAP_BLOCK_SIZE - 1)) !== 0);
         if (!availchk || !(b.class === 0 || b.class === cls || relaxed)) continue;
-        const off = bmapAlloc(b, cls, subKey, radix);
+        const seg = key + BigInt(n) * FREEMAP_LEVEL0_SIZE;
+        const space = this.space;
+        const mask = space?.segmentMask(seg) ?? null;
+        if (mask) masked = true;
+        const mayPack = (at: number): boolean => !space || space.mayPackInto(seg + BigInt(at & ~(FREEMAP_BLOCK_SIZE - 1)));
+        const off = bmapAlloc(b, cls, subKey, radix, mask, mayPack);
         if (off !== null) {
           leaf.dirty = true;
           leaf.avail -= BigInt(off.taken);
           this.freeDelta -= BigInt(off.taken);
-          return key + BigInt(n) * FREEMAP_LEVEL0_SIZE + BigInt(off.offset);
+          space?.allocated(seg + BigInt(off.offset), 2 ** radix);
+          return seg + BigInt(off.offset);
         }
       }
       if (count === 0) continue;
     }
-    if (start === 0 && relaxed) leaf.bigmask &= ~(1 << radix);
+    // bigmask is a hint kept on the media: what only this run may not take says nothing there
+    if (start === 0 && relaxed && !masked) leaf.bigmask &= ~(1 << radix);
     return null;
   }
 
@@ -403,8 +414,37 @@ export class Freemap {
       leaf.bigmask = 0xffffffff;
       leaf.dirty = true;
       this.freeDelta += BigInt(FREEMAP_BLOCK_SIZE);
+      this.space?.freed(g);
     }
     this.relaxed = false;
+  }
+
+  /**
+   * Claim the block `dataOff` for a placement of the caller's choosing (reblock's destinations):
+   * only where the freemap shows it free and the run's space rule allows it. A sub-16 KiB block
+   * may go into a granule the run itself allocated. Returns false, changing nothing, otherwise.
+   */
+  claim(dataOff: bigint, type: number): boolean {
+    const off = dataOff & OFF_MASK;
+    const bytes = 2 ** radixOf(dataOff);
+    if (this.space && !this.space.mayClaim(off, bytes)) return false;
+    const small = bytes < FREEMAP_BLOCK_SIZE;
+    if (!small && this.states(off, bytes).some((st) => st !== 0)) return false;
+    if (small && this.states(off, bytes)[0] !== 0 && !(this.space?.mayPackInto(off & ~BigInt(FREEMAP_BLOCK_SIZE - 1)) ?? false)) return false;
+    this.markAllocated(dataOff, type);
+    this.space?.allocated(off, bytes);
+    return true;
+  }
+
+  /** The media offsets of every freemap block, as of the last flush (what a header written now names). */
+  blockOffsets(): bigint[] {
+    const out: bigint[] = [];
+    const walk = (n: FmNode | FmLeaf): void => {
+      if (n !== this.root && n.dataOff !== 0n) out.push(n.dataOff & OFF_MASK);
+      if (!isLeaf(n)) n.children.forEach(walk);
+    };
+    walk(this.root);
+    return out;
   }
 
   // ---- flush -----------------------------------------------------------------------------------
@@ -449,7 +489,11 @@ export class Freemap {
       b.mirrorTid = tid;
       b.modifyTid = tid;
       if (e.dirty || e.dataOff === 0n) {
-        e.dataOff = reserveFreemapBlock(e.key, keybitsOf(e), e.dataOff);
+        // The next rotation slot, past any that a header copy on the media still names (a
+        // rebuilt freemap starts at set 0, which the unreadable old one may hold).
+        let at = reserveFreemapBlock(e.key, keybitsOf(e), e.dataOff);
+        for (let k = 1; k < NFREEMAPS && this.space?.freemapSlotInUse(at & OFF_MASK); k++) at = reserveFreemapBlock(e.key, keybitsOf(e), at);
+        e.dataOff = at;
         writes.push({ offset: e.dataOff & OFF_MASK, bytes });
         e.dirty = false;
       }
@@ -553,7 +597,15 @@ export function reserveFreemapBlock(key: bigint, keybits: number, oldDataOff: bi
  * the segment and the bytes of the segment newly in use (a sub-16 KiB block takes a whole
  * granule only when it is the granule's first).
  */
-function bmapAlloc(b: BmapData, cls: number, subKey: number, radix: number): { offset: number; taken: number } | null {
+function bmapAlloc(
+  b: BmapData,
+  cls: number,
+  subKey: number,
+  radix: number,
+  mask: bigint[] | null,
+  mayPack: (offset: number) => boolean,
+): { offset: number; taken: number } | null {
+  const word = (i: number): bigint => (mask ? b.bitmapq[i] | mask[i] : b.bitmapq[i]);
   const size = 2 ** radix;
   const bmradix = radix <= FREEMAP_BLOCK_RADIX ? 2 : 2 << (radix - FREEMAP_BLOCK_RADIX);
   const maskOf = (bits: number): bigint => (bits === 64 ? ALLONES : (1n << BigInt(bits)) - 1n);
@@ -563,7 +615,7 @@ function bmapAlloc(b: BmapData, cls: number, subKey: number, radix: number): { o
   let bmmask: bigint;
   let offset: number;
   const lin = b.linear >>> 0;
-  if ((lin & blockMask) + size <= FREEMAP_BLOCK_SIZE && (lin & blockMask) !== 0 && b.linear < SEGSIZE) {
+  if ((lin & blockMask) + size <= FREEMAP_BLOCK_SIZE && (lin & blockMask) !== 0 && b.linear < SEGSIZE && mayPack(lin)) {
     // continue packing small blocks into the current 16 KiB granule
     offset = b.linear;
     i = Math.trunc(offset / (SEGSIZE / BMAP_ELEMENTS));
@@ -581,13 +633,13 @@ function bmapAlloc(b: BmapData, cls: number, subKey: number, radix: number): { o
       i = Math.trunc((subKey & (bmapSize - 1)) / (bmapSize / BMAP_ELEMENTS));
       j = Math.trunc((subKey & (indexSize - 1)) / (indexSize / 32)) * 2;
       bmmask = maskOf(bmradix) << BigInt(j);
-      found = (b.bitmapq[i] & bmmask) === 0n;
+      found = (word(i) & bmmask) === 0n;
     }
     if (!found) {
       outer: for (i = 0; i < BMAP_ELEMENTS; i++) {
         bmmask = maskOf(bmradix);
         for (j = 0; j < 64; j += bmradix) {
-          if ((b.bitmapq[i] & bmmask) === 0n) {
+          if ((word(i) & bmmask) === 0n) {
             found = true;
             break outer;
           }

@@ -17,4 +17,5 @@ export * from './verify';
 export * from './block-table';
 export * from './chain-tree';
 export * from './fs-write';
-export * from './header-repair';
+export * from './run-space';
+export * from './write-run';

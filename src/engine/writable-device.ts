@@ -124,3 +124,47 @@ export class WritableDevice implements WritableSource {
     this.lock.release();
   }
 }
+
+/**
+ * A device as a writing run holds it: every write passes the run's guard before it reaches the
+ * device underneath, whatever that device is (an image, a block device, a test's recorder).
+ * Closing is the run's business, not the sessions'.
+ */
+export class GuardedSource implements WritableSource {
+  /** the logical offset of the device's first byte, once the volume set has been read */
+  base: bigint | null = null;
+
+  constructor(
+    readonly inner: WritableSource,
+    private readonly guard: (local: bigint, len: number) => void,
+  ) {}
+
+  get path(): string {
+    return this.inner.path;
+  }
+
+  get size(): bigint {
+    return this.inner.size;
+  }
+
+  get isBlockDevice(): boolean {
+    return this.inner.isBlockDevice;
+  }
+
+  read(off: bigint, len: number): Buffer {
+    return this.inner.read(off, len);
+  }
+
+  write(off: bigint, bytes: Uint8Array): void {
+    this.guard(off, bytes.length);
+    this.inner.write(off, bytes);
+  }
+
+  fsync(): void {
+    this.inner.fsync();
+  }
+
+  close(): void {
+    // the run closes its devices when it ends
+  }
+}

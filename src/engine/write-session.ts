@@ -31,22 +31,26 @@ import {
   decodeInode,
   decodeVolumeHeader,
   encodeInode,
-  initXxh64,
   sealVolumeHeader,
 } from '../format';
 import { ChainReader } from './chain';
 import { Chain, ChainTree } from './chain-tree';
-import { BlockSource } from './device';
 import { H2Error } from './errors';
 import { Freemap } from './freemap';
 import { Visit, headerRootBref, walkTree } from './walk';
 import { VolumeSet } from './volumes';
-import { WritableDevice, WritableSource } from './writable-device';
+import { WritableSource } from './writable-device';
+import { WriteRun } from './write-run';
 
 export interface WriteOpenOptions {
   purpose: string;
   /** open devices with this (the crash harness records through it) */
   opener?: (path: string) => WritableSource;
+  /** start from an empty freemap instead of loading it (fsck rebuilds an unreadable one) */
+  freshFreemap?: boolean;
+}
+
+export interface SessionOptions {
   /** start from an empty freemap instead of loading it (fsck rebuilds an unreadable one) */
   freshFreemap?: boolean;
 }
@@ -71,36 +75,41 @@ export interface CommitResult {
 export class WriteSession {
   readonly chains: ChainReader;
   readonly freemap: Freemap;
-  /** the header this run started from */
+  /** the header this session started from */
   readonly base: VolumeHeader;
-  /** the topology as this run changes it */
+  /** the topology as this session changes it */
   readonly tree: ChainTree;
+  /** blocks the mount-time recovery marked allocated when the session opened (0: none needed) */
+  readonly recovered: number;
   private committed = false;
+  /** a session opened by WriteSession.open owns its run and ends it on close */
+  private ownsRun = false;
 
-  private constructor(
+  constructor(
+    readonly run: WriteRun,
     readonly vols: VolumeSet,
-    private readonly devs: Map<string, WritableSource>,
-    freshFreemap: boolean,
+    opts: SessionOptions = {},
   ) {
     this.chains = new ChainReader(vols);
     this.base = vols.header;
-    this.freemap = freshFreemap ? Freemap.empty(this.chains) : Freemap.load(this.chains);
+    const fresh = opts.freshFreemap ?? false;
+    this.freemap = fresh ? Freemap.empty(this.chains) : Freemap.load(this.chains);
+    this.freemap.space = run.space;
     this.tree = new ChainTree(this.chains, this.base.srootBlockset);
+    // As the kernel does at mount: the blocks of the last commits the freemap does not know of
+    // yet are marked before anything is allocated; the commit makes that durable.
+    this.recovered = !fresh && this.needsRecovery ? this.recover() : 0;
   }
 
+  /** A run of one session: open the devices, read the volume set, and start. */
   static async open(spec: string, opts: WriteOpenOptions): Promise<WriteSession> {
-    await initXxh64();
-    const devs = new Map<string, WritableSource>();
-    const opener = (p: string): BlockSource => {
-      const d = opts.opener ? opts.opener(p) : WritableDevice.open(p, { purpose: opts.purpose });
-      devs.set(p, d);
-      return d;
-    };
-    const vols = VolumeSet.open(spec, { opener });
+    const run = await WriteRun.open(spec, { purpose: opts.purpose, opener: opts.opener });
     try {
-      return new WriteSession(vols, devs, opts.freshFreemap ?? false);
+      const s = run.session({ freshFreemap: opts.freshFreemap });
+      s.ownsRun = true;
+      return s;
     } catch (e) {
-      vols.close();
+      run.close();
       throw e;
     }
   }
@@ -118,7 +127,7 @@ export class WriteSession {
   private device(off: bigint): { dev: WritableSource; local: bigint } {
     const v = this.vols.volumeAt(off);
     if (!v) throw new H2Error(`offset 0x${off.toString(16)} lies outside every volume`);
-    return { dev: this.devs.get(v.path)!, local: off - v.offset };
+    return { dev: this.run.device(v.path), local: off - v.offset };
   }
 
   /** Write a finished chain now and keep only its blockref; see ChainTree.writeOut. */
@@ -182,10 +191,8 @@ export class WriteSession {
    */
   recover(): number {
     const since = this.base.freemapTid;
-    return this.markReachable((v) => {
-      if (v.error) throw new H2Error(`recovery: ${v.error}`);
-      return v.bref.mirrorTid > since;
-    }, true);
+    // Blocks that cannot be read are skipped with what lies below them: fsck reports those.
+    return this.markReachable((v) => v.bref.mirrorTid > since, false);
   }
 
   /**
@@ -241,7 +248,9 @@ export class WriteSession {
     // 4. the next header copy in rotation
     const next = nextHeaderCopy(this.vols.root.selection.best, h.voluSize);
     const bytes = sealVolumeHeader(h);
+    this.run.space.armHeader(BigInt(next) * ZONE_BYTES);
     this.writeAt(BigInt(next) * ZONE_BYTES, bytes.subarray(0, VOLUME_BYTES));
+    this.run.space.headerWritten(next, this.freemap.blockOffsets());
     // 5.
     this.fsyncAll();
     return { tid, headerCopy: next, allocatorFree: h.allocatorFree, blocksWritten: stats.blocks, freemapBlocksWritten: fm.writes.length };
@@ -267,11 +276,12 @@ export class WriteSession {
   }
 
   private fsyncAll(): void {
-    for (const d of this.devs.values()) d.fsync();
+    for (const v of this.vols.volumes) if (v) this.run.device(v.path).fsync();
   }
 
   close(): void {
     this.vols.close();
+    if (this.ownsRun) this.run.close();
   }
 }
 

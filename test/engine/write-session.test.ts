@@ -144,7 +144,7 @@ test('recovery marks blocks newer than freemap_tid allocated again', async () =>
   const s = await WriteSession.open(img, { purpose: 'test' });
   try {
     expect(s.needsRecovery).toBe(true);
-    expect(s.recover()).toBeGreaterThanOrEqual(1);
+    expect(s.recovered).toBeGreaterThanOrEqual(1);
     s.commit();
   } finally {
     s.close();

@@ -21,7 +21,7 @@ export interface BulkfreeReport {
 export async function runBulkfree(spec: string, opts: { opener?: (path: string) => WritableSource; dryRun?: boolean } = {}): Promise<BulkfreeReport> {
   const s = await WriteSession.open(spec, { purpose: 'cleanup', opener: opts.opener });
   try {
-    const recovered = s.needsRecovery ? s.recover() : 0;
+    const recovered = s.recovered;
     const chains = new ChainReader(s.vols);
     const used = topologyGranules(chains, false, (v) => {
       if (v.error || (v.check && !v.check.ok)) throw new H2Error(`${spec}: the topology is damaged (${v.error ?? 'a check code fails'}); run h2kit fsck first`);

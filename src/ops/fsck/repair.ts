@@ -31,9 +31,8 @@ import {
   FsWriter,
   H2Error,
   WritableSource,
+  WriteRun,
   WriteSession,
-  openReadOnly,
-  rewriteHeaderCopies,
 } from '../../engine';
 import { CheckOptions, CheckReport, checkFilesystem } from './check';
 import { PfsFacts } from './facts';
@@ -78,12 +77,13 @@ const NAMESPACE = new Set<ProblemCode>(['INODE_ORPHAN', 'DIRENT_DANGLING', 'LINK
 const HEADER_CODES = new Set<ProblemCode>(['HDR_BAD_MAGIC', 'HDR_CRC', 'HDR_DISAGREE', 'HDR_REVERSE_ENDIAN']);
 const LOST_FOUND = 'lost+found';
 
-async function check(spec: string, opts: RepairOptions): Promise<CheckReport> {
-  const s = await openReadOnly(spec, { allowTruncated: true, opener: opts.opener });
+/** A check through the run's own devices: the writer lock is held from the first read on. */
+function check(run: WriteRun, opts: RepairOptions): CheckReport {
+  const vols = run.volumes({ allowTruncated: true });
   try {
-    return checkFilesystem(s.vols, { pfs: opts.pfs, progress: opts.progress });
+    return checkFilesystem(vols, { pfs: opts.pfs, progress: opts.progress });
   } finally {
-    s.close();
+    vols.close();
   }
 }
 
@@ -91,7 +91,16 @@ async function check(spec: string, opts: RepairOptions): Promise<CheckReport> {
 const identity = (p: Problem): string => `${p.code} ${p.where} ${p.detail}`;
 
 export async function runRepair(spec: string, opts: RepairOptions): Promise<RepairResult> {
-  const initial = await check(spec, opts);
+  const run = await WriteRun.open(spec, { purpose: 'fsck', opener: opts.opener });
+  try {
+    return repairRun(run, opts);
+  } finally {
+    run.close();
+  }
+}
+
+function repairRun(run: WriteRun, opts: RepairOptions): RepairResult {
+  const initial = check(run, opts);
   let report = initial;
   const fixes: Fix[] = [];
   const answers = new Map<string, boolean>();
@@ -119,10 +128,10 @@ export async function runRepair(spec: string, opts: RepairOptions): Promise<Repa
     // inodes were not seen): mend the blocks first and judge names and links next round.
     if (chosen.some((p) => p.code === 'BLOCK_CHECK' || p.code === 'BLOCK_READ')) chosen = chosen.filter((p) => !NAMESPACE.has(p.code));
     rounds++;
-    const made = await repairRound(spec, chosen, report, opts);
+    const made = repairRound(run, chosen, report, opts);
     if (made.length === 0) break;
     fixes.push(...made);
-    report = await check(spec, opts);
+    report = check(run, opts);
   }
   return { initial, final: report, fixes, rounds, modified: fixes.length > 0 };
 }
@@ -138,12 +147,12 @@ interface Ctx {
   rekeyed: Set<bigint>;
 }
 
-async function repairRound(spec: string, chosen: Problem[], report: CheckReport, opts: RepairOptions): Promise<Fix[]> {
+function repairRound(run: WriteRun, chosen: Problem[], report: CheckReport, opts: RepairOptions): Fix[] {
   const fixes: Fix[] = [];
   const inSession = chosen.filter((p) => !HEADER_CODES.has(p.code));
   if (inSession.length > 0) {
     const fresh = inSession.some((p) => p.code === 'FREEMAP_UNREADABLE');
-    const s = await WriteSession.open(spec, { purpose: 'fsck', opener: opts.opener, freshFreemap: fresh });
+    const s = run.session({ freshFreemap: fresh });
     try {
       const ctx: Ctx = { s, w: new FsWriter(s), facts: new Map(report.facts.map((f) => [f.key, f])), opts, fixes, lostFound: new Map(), rekeyed: new Set() };
       if (fresh) {
@@ -151,8 +160,8 @@ async function repairRound(spec: string, chosen: Problem[], report: CheckReport,
         fixes.push({ code: 'FREEMAP_UNREADABLE', where: 'freemap', action: `rebuilt from the topology (${n} blocks marked)` });
       }
       if (inSession.some((p) => p.code === 'RECOVERY_NEEDED')) {
-        const n = s.recover();
-        fixes.push({ code: 'RECOVERY_NEEDED', where: 'volume header', action: `recovery marked ${n} blocks allocated` });
+        // the session ran the recovery as it opened
+        fixes.push({ code: 'RECOVERY_NEEDED', where: 'volume header', action: `recovery marked ${s.recovered} blocks allocated` });
       }
       // In-place edits first (they keep every table's layout), then what removes or inserts,
       // cuts before moves; one structural fix per blockref (a cut entry is not also moved).
@@ -182,13 +191,10 @@ async function repairRound(spec: string, chosen: Problem[], report: CheckReport,
   const headers = chosen.filter((p) => HEADER_CODES.has(p.code) && p.device);
   const copies = new Map<string, number[]>();
   for (const p of headers) copies.set(p.device!, [...(copies.get(p.device!) ?? []), Number(p.key)]);
-  if (copies.size > 0) {
-    const done = rewriteHeaderCopies([...copies].map(([path, c]) => ({ path, copies: c })), opts.opener);
-    for (const d of done) {
-      for (const c of d.copies) {
-        const p = headers.find((h) => h.device === d.path && Number(h.key) === c)!;
-        fixes.push({ code: p.code, where: p.where, action: 'rewritten from the best copy' });
-      }
+  for (const [path, wanted] of copies) {
+    for (const c of run.rewriteHeaderCopies(path, wanted)) {
+      const p = headers.find((h) => h.device === path && Number(h.key) === c)!;
+      fixes.push({ code: p.code, where: p.where, action: 'rewritten from the best copy' });
     }
   }
   return fixes;

@@ -53,6 +53,7 @@ export function renderReblock(r: ReblockReport): string {
   }
   s += histogramLines('fill after', r.histogramAfter);
   for (const t of ITEM_TYPES) s += `  ${t.padEnd(8)} seen ${String(r.counters[t].seen).padStart(8)}  moved ${String(r.counters[t].moved).padStart(8)}\n`;
+  if (r.recovered) s += `recovery: ${r.recovered} blocks of the last commit marked allocated in the freemap\n`;
   s += `moved ${mib(r.bytesMoved)} MiB in ${r.commits} commit${r.commits === 1 ? '' : 's'}; ${r.sharedSkipped} shared blocks stayed\n`;
   s += `segments freed: ${r.segmentsFreed}; partly filled ${r.partialBefore} -> ${r.partialAfter}; in free segments ${mib(r.freeSegmentBytesBefore)} -> ${mib(r.freeSegmentBytesAfter)} MiB\n`;
   if (r.stopped === 'time-limit') s += `stopped at the time limit, after a commit; resume with: --resume ${r.resumeKey}\n`;

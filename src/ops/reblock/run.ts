@@ -31,6 +31,7 @@ import { H2Error } from '../../engine/errors';
 import { Visit, headerRootBref, walkTree } from '../../engine/walk';
 import { WritableSource } from '../../engine/writable-device';
 import { WriteSession } from '../../engine/write-session';
+import { WriteRun } from '../../engine/write-run';
 import { Chain } from '../../engine/chain-tree';
 import { Freemap } from '../../engine/freemap';
 import {
@@ -90,6 +91,8 @@ export interface ReblockReport {
   freeSegmentBytesBefore: bigint;
   freeSegmentBytesAfter: bigint;
   segmentsFreed: number;
+  /** blocks the mount-time recovery marked allocated before the run (committed with its first batch) */
+  recovered: number;
   /** set when the run stopped before the end: pass it to --resume */
   resumeKey: string | null;
   stopped: 'time-limit' | 'space' | null;
@@ -147,7 +150,13 @@ function figures(segs: SegmentFill[]): { partial: number; freeBytes: bigint } {
   return { partial, freeBytes: free };
 }
 
-/** Dense placement in free segments, ascending, never in a source or the frontier. */
+/**
+ * Dense placement in free segments, ascending, never in a source or the frontier.
+ *
+ * The segment being filled is the last destination, never the segment the cursor points into:
+ * a destination packed to its very end leaves the cursor on the first byte of whatever follows
+ * on disk, which is nobody's to fill.
+ */
 class Placer {
   private free: bigint[];
   constructor(
@@ -158,12 +167,22 @@ class Placer {
   ) {
     const excluded = new Set<bigint>([...plan.sources, ...(plan.frontier === null ? [] : [plan.frontier]), ...plan.dests]);
     const floor = plan.dests.length ? plan.dests[plan.dests.length - 1] : -1n;
-    this.free = segs.filter((s) => s.granules === 0 && !excluded.has(s.seg) && s.seg > floor).map((s) => s.seg);
+    const space = fm.space;
+    this.free = segs
+      .filter((s) => s.granules === 0 && !excluded.has(s.seg) && s.seg > floor && (space === null || space.segmentUntouched(s.seg)))
+      .map((s) => s.seg);
+  }
+
+  /** The end of the destination being filled (null before the first). */
+  private get destEnd(): bigint | null {
+    const d = this.plan.dests;
+    return d.length === 0 || this.plan.cursor === null ? null : d[d.length - 1] + SEGMENT_BYTES;
   }
 
   /** Bytes still placeable without touching the reserve. */
   room(): bigint {
-    const inCursor = this.plan.cursor === null ? 0n : segOf(this.plan.cursor) + SEGMENT_BYTES - this.plan.cursor;
+    const end = this.destEnd;
+    const inCursor = end === null ? 0n : end - this.plan.cursor!;
     const whole = BigInt(this.free.length) * SEGMENT_BYTES - this.reserve;
     return inCursor + (whole > 0n ? whole : 0n);
   }
@@ -174,10 +193,11 @@ class Placer {
    */
   place(type: number, bytes: number): bigint | null {
     const size = BigInt(bytes);
-    const claim = (at: bigint): bigint => {
+    // A place the freemap or the run's space rule refuses (taken since a resume key was made,
+    // say) is given up, never written.
+    const claim = (at: bigint): bigint | null => {
       const dataOff = makeDataOff(at, Math.log2(bytes));
-      this.fm.markAllocated(dataOff, type);
-      return dataOff;
+      return this.fm.claim(dataOff, type) ? dataOff : null;
     };
     const gaps = this.plan.gaps;
     for (let i = 0; i < gaps.length; i++) {
@@ -188,19 +208,24 @@ class Placer {
       if (at > start) pieces.push([start, at]);
       if (at + size < end) pieces.push([at + size, end]);
       gaps.splice(i, 1, ...pieces);
-      return claim(at);
+      const got = claim(at);
+      if (got !== null) return got;
+      i += pieces.length - 1;
     }
     for (;;) {
       const cur = this.plan.cursor;
-      if (cur !== null) {
+      const end = this.destEnd;
+      if (cur !== null && end !== null) {
         const at = (cur + size - 1n) & ~(size - 1n);
-        if (at + size <= segOf(cur) + SEGMENT_BYTES && segOf(at) === segOf(cur)) {
+        if (at + size <= end) {
           if (at > cur) gaps.push([cur, at]);
           this.plan.cursor = at + size;
-          return claim(at);
+          const got = claim(at);
+          if (got !== null) return got;
+          continue;
         }
         // the rest of this segment stays a hole for small blocks
-        if (cur < segOf(cur) + SEGMENT_BYTES) gaps.push([cur, segOf(cur) + SEGMENT_BYTES]);
+        if (cur < end) gaps.push([cur, end]);
       }
       // the next free segment, while the reserve allows
       if (BigInt(this.free.length) * SEGMENT_BYTES <= this.reserve) return null;
@@ -300,7 +325,15 @@ export async function runReblock(spec: string, opts: ReblockOptions): Promise<Re
   const counters = emptyCounters();
   let plan: PlanState;
   let before: SegmentFill[];
-  let s = await WriteSession.open(spec, { purpose: 'reblock', opener: opts.opener });
+  const run = await WriteRun.open(spec, { purpose: 'reblock', opener: opts.opener });
+  let s: WriteSession;
+  try {
+    s = run.session();
+  } catch (e) {
+    run.close();
+    throw e;
+  }
+  const recovered = s.recovered;
   let after: SegmentFill[] = [];
   let plannedBlocks = 0;
   let plannedBytes = 0n;
@@ -326,11 +359,11 @@ export async function runReblock(spec: string, opts: ReblockOptions): Promise<Re
     freeSegmentBytesBefore: figures(before).freeBytes,
     freeSegmentBytesAfter: figures(after).freeBytes,
     segmentsFreed: freedBetween(before, after),
+    recovered,
     resumeKey: stopped ? encodeResumeKey(plan) : null,
     stopped,
   });
   try {
-    if (s.needsRecovery) throw new H2Error(`${spec}: the freemap lags the last commit (freemap_tid < mirror_tid); run h2kit fsck -y first`);
     before = s.freemap.segmentUsage();
     if (opts.resume) {
       plan = decodeResumeKey(opts.resume);
@@ -373,7 +406,7 @@ export async function runReblock(spec: string, opts: ReblockOptions): Promise<Re
           opts.progress?.(bytesMoved + batch, plannedBytes);
         }
         io.flush();
-        if (batch > 0n) {
+        if (batch > 0n || s.recovered > 0) {
           s.commit();
           commits++;
         }
@@ -385,14 +418,14 @@ export async function runReblock(spec: string, opts: ReblockOptions): Promise<Re
         plan.gaps = saved.gaps;
         stopped = 'space';
         s.close();
-        s = await WriteSession.open(spec, { purpose: 'reblock', opener: opts.opener });
+        s = run.session();
         break;
       }
       for (const t of ITEM_TYPES) counters[t].moved += moved[t].moved;
       bytesMoved += batch;
       if (rest === 0 || batch === 0n) break;
       s.close();
-      s = await WriteSession.open(spec, { purpose: 'reblock', opener: opts.opener });
+      s = run.session();
       if (opts.timeLimitMs !== undefined && now() - started >= opts.timeLimitMs) {
         stopped = 'time-limit';
         break;
@@ -404,6 +437,7 @@ export async function runReblock(spec: string, opts: ReblockOptions): Promise<Re
     return report();
   } finally {
     s.close();
+    run.close();
   }
 }
 
