@@ -32,7 +32,7 @@ export default class Fsck extends H2Command {
     no: Flags.boolean({ char: 'n', description: 'check only, change nothing', exclusive: ['yes', 'preen'] }),
     yes: Flags.boolean({ char: 'y', description: 'repair everything that can be repaired', exclusive: ['no', 'preen'] }),
     preen: Flags.boolean({ char: 'p', description: 'repair only what is safe unattended; anything else exits 4', exclusive: ['no', 'yes'] }),
-    force: Flags.boolean({ char: 'f', description: 'check even if the filesystem looks clean (HAMMER2 has no clean flag: always checked)' }),
+    force: Flags.boolean({ char: 'f', description: 'check even if the filesystem looks clean (HAMMER2 has no clean flag: always checked), and even while another h2kit process writes it' }),
     pfs: Flags.string({ description: 'report only inside this PFS (the freemap pass stays volume-wide)' }),
     'progress-fd': Flags.integer({ char: 'C', description: 'write e2fsck-style progress lines ("pass done max device") to this descriptor', min: 0 }),
     verbose: Flags.boolean({ char: 'v', description: 'also list notes (stale header copies, leaked blocks)' }),
@@ -55,7 +55,7 @@ export default class Fsck extends H2Command {
     };
     try {
       if (mode === 'check') {
-        const { report, exitCode } = await runFsck(args.device, { pfs: flags.pfs, progress });
+        const { report, exitCode } = await runFsck(args.device, { pfs: flags.pfs, progress, allowWriter: flags.force });
         bar?.stop();
         if (flags.json) {
           this.emitJson('fsck', {

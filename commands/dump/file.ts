@@ -16,13 +16,13 @@ export default class DumpFile extends H2Command {
   static override flags = {
     pfs: pfsFlag,
     output: Flags.string({ char: 'o', description: 'write to this file instead of stdout (holes stay sparse)' }),
-    force: Flags.boolean({ description: 'overwrite the output file if it exists', default: false }),
+    force: Flags.boolean({ description: 'overwrite the output file if it exists; read the device even while another h2kit process is writing it', default: false }),
   };
 
   async run(): Promise<void> {
     const { args, flags } = await this.parse(DumpFile);
     if (flags.json && !flags.output) throw new H2Error('--json needs --output: stdout carries the JSON summary', 2);
-    const s = await openReadOnly(args.device);
+    const s = await openReadOnly(args.device, { allowWriter: flags.force });
     try {
       const pfs = choosePfs(s, flags.pfs);
       const ino = findInode(s, pfs, args.path);

@@ -1,6 +1,6 @@
 import { Args } from '@oclif/core';
 import { H2Command } from '../../src/cli/base';
-import { deviceArg, pfsFlag } from '../../src/cli/dump-flags';
+import { forceReadFlag, deviceArg, pfsFlag } from '../../src/cli/dump-flags';
 import { openReadOnly } from '../../src/engine';
 import { choosePfs, findInode, inodeDetails, renderInodeText } from '../../src/ops/dump';
 
@@ -10,11 +10,11 @@ export default class DumpInode extends H2Command {
     device: deviceArg,
     target: Args.string({ required: true, description: 'path inside the PFS, or an inode number' }),
   };
-  static override flags = { pfs: pfsFlag };
+  static override flags = { pfs: pfsFlag, force: forceReadFlag };
 
   async run(): Promise<void> {
     const { args, flags } = await this.parse(DumpInode);
-    const s = await openReadOnly(args.device);
+    const s = await openReadOnly(args.device, { allowWriter: flags.force });
     try {
       const pfs = choosePfs(s, flags.pfs);
       const ino = findInode(s, pfs, args.target);

@@ -14,7 +14,7 @@ export abstract class ShowCommand extends H2Command {
     // Statics inherited from this class are not own properties of the subclass, and oclif's
     // parse only spreads own ones; so name them explicitly.
     const { args, flags } = await this.parse({ args: ShowCommand.args, flags: ShowCommand.flags, baseFlags: H2Command.baseFlags });
-    const s = await openReadOnly(args.device);
+    const s = await openReadOnly(args.device, { allowWriter: flags.force });
     try {
       const opts = { verbose: flags.verbose ? 1 : 0, allHeaders: flags.all };
       if (flags.json) {

@@ -7,6 +7,7 @@
  */
 import * as fs from 'node:fs';
 import { CannotOpenError, MediaError, errnoMessage } from './errors';
+import { writerOf } from './target-lock';
 
 export interface DeviceInfo {
   path: string;
@@ -126,8 +127,16 @@ export class ReadOnlyDevice implements BlockSource {
     this.fd = fd;
   }
 
-  static open(path: string): ReadOnlyDevice {
+  /**
+   * Open for reading. A target another h2kit process is writing is refused unless
+   * `allowWriter`: between its commits the media is half-way from one state to the next.
+   */
+  static open(path: string, opts: { allowWriter?: boolean } = {}): ReadOnlyDevice {
     const st = statTarget(path);
+    const w = opts.allowWriter ? null : writerOf(st);
+    if (w) {
+      throw new CannotOpenError(`${path}: being written by h2kit (pid ${w.pid}, ${w.purpose}, since ${w.since}); wait for it, or give --force to read it anyway`);
+    }
     let fd: number;
     try {
       fd = fs.openSync(path, fs.constants.O_RDONLY);

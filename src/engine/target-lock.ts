@@ -40,6 +40,26 @@ function alive(info: LockInfo): boolean {
   return !(start && info.start && start !== info.start);
 }
 
+const lockKey = (st: fs.Stats): string => (st.isBlockDevice() || st.isCharacterDevice() ? `rdev-${st.rdev}` : `file-${st.dev}-${st.ino}`);
+
+export interface WriterInfo {
+  pid: number;
+  purpose: string;
+  since: string;
+}
+
+/** The h2kit process (other than this one) writing the target now, if any. */
+export function writerOf(st: fs.Stats): WriterInfo | null {
+  let info: LockInfo;
+  try {
+    info = JSON.parse(fs.readFileSync(path.join(LOCK_DIR, `${lockKey(st)}.lock`), 'utf8')) as LockInfo;
+  } catch {
+    return null;
+  }
+  if (info.pid === process.pid || !alive(info)) return null;
+  return { pid: info.pid, purpose: info.purpose, since: info.since };
+}
+
 export class TargetLock {
   private held = true;
   private readonly onExit = (): void => this.release();
@@ -49,7 +69,7 @@ export class TargetLock {
   }
 
   static acquire(target: string, st: fs.Stats, purpose: string): TargetLock {
-    const key = st.isBlockDevice() || st.isCharacterDevice() ? `rdev-${st.rdev}` : `file-${st.dev}-${st.ino}`;
+    const key = lockKey(st);
     if (!fs.existsSync(LOCK_DIR)) {
       fs.mkdirSync(LOCK_DIR, { recursive: true });
       // shared by every user, like /tmp itself (the umask would narrow the mode given to mkdir)

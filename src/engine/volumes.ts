@@ -37,6 +37,8 @@ export interface OpenOptions {
   opener?: (path: string) => BlockSource;
   /** open a device shorter than its header says (fsck reports it; blocks past the end fail to read) */
   allowTruncated?: boolean;
+  /** read a device even while another h2kit process writes it (--force) */
+  allowWriter?: boolean;
 }
 
 export interface Truncation {
@@ -62,7 +64,7 @@ export class VolumeSet {
   ) {}
 
   static open(spec: string, opts: OpenOptions = {}): VolumeSet {
-    const opener = opts.opener ?? ((p: string) => ReadOnlyDevice.open(p));
+    const opener = opts.opener ?? ((p: string) => ReadOnlyDevice.open(p, { allowWriter: opts.allowWriter }));
     const devs: BlockSource[] = [];
     try {
       const volumes: Volume[] = [];

@@ -31,8 +31,8 @@ export function fsckVolumes(vols: VolumeSet, opts: CheckOptions = {}): FsckResul
   return { report, exitCode: bad ? FSCK_EXIT.UNCORRECTED : FSCK_EXIT.OK };
 }
 
-export async function runFsck(spec: string, opts: CheckOptions = {}): Promise<FsckResult> {
-  const s = await openReadOnly(spec, { allowTruncated: true });
+export async function runFsck(spec: string, opts: CheckOptions & { allowWriter?: boolean } = {}): Promise<FsckResult> {
+  const s = await openReadOnly(spec, { allowTruncated: true, allowWriter: opts.allowWriter });
   try {
     return fsckVolumes(s.vols, opts);
   } finally {
