@@ -22,6 +22,7 @@ import {
 import { bmapState } from '../format/freemap';
 import { BLOCKS_PER_SEGMENT } from '../format/freemap';
 import { ChainReader } from './chain';
+import { H2Error } from './errors';
 import { Freemap } from './freemap';
 import { Visit, headerRootBref, walkTree } from './walk';
 
@@ -48,11 +49,10 @@ export interface FreemapComparison {
 }
 
 /** Holes and leaks of the freemap, given the granules the volume topology uses. */
-export function compareFreemap(chains: ChainReader, used: Set<bigint>): FreemapComparison {
+export function compareFreemap(chains: ChainReader, used: Set<bigint>, fm: Freemap = Freemap.load(chains)): FreemapComparison {
   const h = chains.header;
   const holes: bigint[] = [];
   const leaks: bigint[] = [];
-  const fm = Freemap.load(chains);
   const lo = (h.allocatorBeg + SEGMASK) & ~SEGMASK;
   for (const g of used) {
     if (g < lo || (g & (FREEMAP_LEVEL1_SIZE - 1n)) < ZONE_SEG) continue;
@@ -99,4 +99,21 @@ export function verifyFilesystem(chains: ChainReader): VerifyReport {
   report.holes = cmp.holes;
   report.leaks = cmp.leaks;
   return report;
+}
+
+/**
+ * Refuse to let a run that moves or frees blocks start on a damaged filesystem: every block of
+ * the topology must read and verify, and the freemap the session holds (after recovery) must
+ * mark every one of them allocated, or the allocator could hand out live space. Returns the
+ * granules the topology uses.
+ */
+export function requireSoundTopology(chains: ChainReader, fm: Freemap, what: string): { used: Set<bigint>; leaks: bigint[] } {
+  const used = topologyGranules(chains, false, (v) => {
+    if (v.error || (v.check && !v.check.ok)) {
+      throw new H2Error(`${what}: the topology is damaged (${v.error ?? `a check code fails at 0x${v.bref.dataOff.toString(16)}`}); run h2kit fsck -y first`);
+    }
+  });
+  const { holes, leaks } = compareFreemap(chains, used, fm);
+  if (holes.length > 0) throw new H2Error(`${what}: the freemap marks ${holes.length} granules in use as free; run h2kit fsck -y first`);
+  return { used, leaks };
 }

@@ -5,8 +5,7 @@
  */
 import { FREEMAP_BLOCK_RADIX, FREEMAP_BLOCK_SIZE } from '../../format/constants';
 import { ChainReader } from '../../engine/chain';
-import { H2Error } from '../../engine/errors';
-import { compareFreemap, topologyGranules } from '../../engine/verify';
+import { requireSoundTopology } from '../../engine/verify';
 import { WritableSource } from '../../engine/writable-device';
 import { WriteSession } from '../../engine/write-session';
 
@@ -22,11 +21,7 @@ export async function runBulkfree(spec: string, opts: { opener?: (path: string) 
   const s = await WriteSession.open(spec, { purpose: 'cleanup', opener: opts.opener });
   try {
     const recovered = s.recovered;
-    const chains = new ChainReader(s.vols);
-    const used = topologyGranules(chains, false, (v) => {
-      if (v.error || (v.check && !v.check.ok)) throw new H2Error(`${spec}: the topology is damaged (${v.error ?? 'a check code fails'}); run h2kit fsck first`);
-    });
-    const { leaks } = compareFreemap(chains, used);
+    const { leaks } = requireSoundTopology(new ChainReader(s.vols), s.freemap, spec);
     const before = s.base.allocatorFree;
     if (opts.dryRun) {
       const freed = BigInt(leaks.length * FREEMAP_BLOCK_SIZE);

@@ -32,6 +32,7 @@ import { Visit, headerRootBref, walkTree } from '../../engine/walk';
 import { WritableSource } from '../../engine/writable-device';
 import { WriteSession } from '../../engine/write-session';
 import { WriteRun } from '../../engine/write-run';
+import { requireSoundTopology } from '../../engine/verify';
 import { Chain } from '../../engine/chain-tree';
 import { Freemap } from '../../engine/freemap';
 import {
@@ -364,6 +365,7 @@ export async function runReblock(spec: string, opts: ReblockOptions): Promise<Re
     stopped,
   });
   try {
+    requireSoundTopology(s.chains, s.freemap, spec);
     before = s.freemap.segmentUsage();
     if (opts.resume) {
       plan = decodeResumeKey(opts.resume);
