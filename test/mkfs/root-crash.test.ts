@@ -10,7 +10,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { CHECK_XXHASH64, COMP_LZ4, NUM_VOLHDRS, VOLUME_BYTES, ZONE_BYTES } from '../../src/format';
 import { BlockSource, ChainReader, FsReader, ReadOnlyDevice, VolumeSet, WriteSession, readHeaderCopies, verifyFilesystem } from '../../src/engine';
-import { MkfsOptions, MkfsTarget, detectExisting, runMkfsWithRoot } from '../../src/ops/mkfs';
+import { MkfsOptions, MkfsTarget, detectExisting, runMkfs, runMkfsWithRoot } from '../../src/ops/mkfs';
 import { PROBLEMS, checkFilesystem } from '../../src/ops/fsck';
 import { RecordingDevice, crashImages } from '../helpers/crash';
 import { OverlayDevice } from '../helpers/corrupt';
@@ -171,14 +171,23 @@ test('mkfs --root onto an empty image: every crash leaves no filesystem or the c
   }
 });
 
-test('mkfs --root --force over an older filesystem: no crash leaves a valid old header over overwritten blocks', async () => {
-  const img = zeroImage('force', 10n * GIB);
-  const oldTree = makeTree('old', 7);
-  await runMkfsWithRoot(mkfsOptions(img, oldTree, false));
+/** An image holding an older filesystem made by mkfs --root, with a later commit on top. */
+async function olderFilesystem(tag: string): Promise<string> {
+  const img = zeroImage(tag, 10n * GIB);
+  await runMkfsWithRoot(mkfsOptions(img, makeTree(`${tag}-old`, 7), false));
   // one more commit, so the old header copies differ as they do on a used filesystem
   const s = await WriteSession.open(img, { purpose: 'test' });
   s.commit();
   s.close();
+  return img;
+}
+
+/**
+ * Sweep the crash images of a --force run over `img`: every valid header copy, taken alone,
+ * opens clean to the old tree or the new one, never both in one image, and an image without
+ * a valid copy shows a rerun no HAMMER2 filesystem. Returns the outcomes seen.
+ */
+async function forceSweep(img: string, run: (opener: () => RecordingTarget, force: boolean) => Promise<unknown>, check: (dev: BlockSource) => string): Promise<string[]> {
   const base = ReadOnlyDevice.open(img);
   try {
     const old = inspect(img, base);
@@ -186,34 +195,62 @@ test('mkfs --root --force over an older filesystem: no crash leaves a valid old 
     const oldDigest = old.digests[0];
     expect(old.digests).toEqual([oldDigest, oldDigest, oldDigest, oldDigest]);
 
-    const tree = makeTree('new', 3);
     const refused = new RecordingTarget(base);
-    await expect(runMkfsWithRoot(mkfsOptions(img, tree, false, () => refused))).rejects.toThrow(/refusing to overwrite existing data \(HAMMER2 volume header/);
+    await expect(run(() => refused, false)).rejects.toThrow(/refusing to overwrite existing data \(HAMMER2 volume header/);
     expect(refused.events).toEqual([]);
-    const rec = await recordedMkfs(img, tree, true, base);
-    const want = expectComplete(img, rec, tree);
+    const rec = new RecordingTarget(base);
+    await run(() => rec, true);
+    const want = check(rec);
     expect(want).not.toBe(oldDigest);
 
-    const images = crashImages(base, rec.events, SUBSETS);
     const outcomes = new Set<string>();
-    for (const c of images) {
+    for (const c of crashImages(base, rec.events, SUBSETS)) {
       const seen = inspect(img, c.device);
-      // each valid copy, taken alone, opens clean to the old tree or the new one
       for (const d of seen.digests) {
         if (d !== oldDigest && d !== want) throw new Error(`${c.label}: ${d}`);
         outcomes.add(d === want ? 'new' : 'old');
       }
-      // never both: the old copies are gone before the new layout is written
+      // the old copies are gone before the new layout is written
       expect({ label: c.label, mixed: new Set(seen.digests).size > 1 }).toEqual({ label: c.label, mixed: false });
       if (seen.copies.length === 0) {
         expect({ label: c.label, detected: seen.detected.filter((w) => w.startsWith('HAMMER2')) }).toEqual({ label: c.label, detected: [] });
         outcomes.add('none');
       }
     }
-    expect([...outcomes].sort()).toEqual(['new', 'none', 'old']);
+    return [...outcomes].sort();
   } finally {
     base.close();
   }
+}
+
+test('mkfs --root --force over an older filesystem: no crash leaves a valid old header over overwritten blocks', async () => {
+  const img = await olderFilesystem('force');
+  const tree = makeTree('new', 3);
+  const outcomes = await forceSweep(
+    img,
+    (opener, force) => runMkfsWithRoot(mkfsOptions(img, tree, force, opener)),
+    (dev) => expectComplete(img, dev, tree),
+  );
+  expect(outcomes).toEqual(['new', 'none', 'old']);
+});
+
+test('mkfs --force (without --root) over an older filesystem: likewise', async () => {
+  const img = await olderFilesystem('force-plain');
+  const outcomes = await forceSweep(
+    img,
+    async (opener, force) => runMkfs({ ...mkfsOptions(img, '', force, opener), root: undefined }),
+    (dev) => {
+      const vols = VolumeSet.open(img, { opener: () => dev });
+      try {
+        const fsr = new FsReader(new ChainReader(vols));
+        expect([...fsr.readdir(fsr.findPfs('DATA'))]).toEqual([]);
+        return digestTree(fsr);
+      } finally {
+        vols.close();
+      }
+    },
+  );
+  expect(outcomes).toEqual(['new', 'none', 'old']);
 });
 
 test('an image file mkfs --root created is removed when the run fails before its header', async () => {

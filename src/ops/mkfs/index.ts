@@ -3,7 +3,7 @@
  * does, byte for byte given the same generated values.
  */
 import * as fs from 'node:fs';
-import { VOLUME_BYTES, ZONE_BYTES, uuidToString } from '../../format';
+import { VOLUME_BYTES, ZONE_BYTES, initXxh64, uuidToString } from '../../format';
 import { EXIT, H2Error, ReadOnlyDevice, WritableDevice, WriteSession } from '../../engine';
 import { Algorithms, PopulateProgress, PopulateSummary, estimateSpace, populate } from './populate';
 import { ScanResult, scanTree } from './source-tree';
@@ -293,6 +293,7 @@ function emptySummary(scan: ScanResult): PopulateSummary {
  * no filesystem (and a rerun needs no --force), and a finished header names a complete one.
  */
 export async function runMkfsWithRoot(opts: MkfsOptions): Promise<MkfsResult> {
+  await initXxh64();
   if (!opts.root || opts.dryRun) return runMkfs(opts);
   const root = opts.root;
   const p = plan(opts);
