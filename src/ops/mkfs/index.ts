@@ -9,7 +9,7 @@ import { Algorithms, PopulateProgress, PopulateSummary, estimateSpace, populate 
 import { ScanResult, scanTree } from './source-tree';
 import { sizeToStr } from '../common/cfmt';
 import { NewFilesystem, buildFilesystem } from './build';
-import { Found, detectExisting } from './detect';
+import { detectExisting, isHammer2Header } from './detect';
 import { Layout, planLayout } from './layout';
 import { GivenParams, MkfsParams, resolveParams } from './params';
 import { StagedTarget } from './staged';
@@ -200,8 +200,6 @@ function dryRunResult(p: Plan): MkfsResult {
   };
 }
 
-const isHammer2 = (f: Found): boolean => f.what.startsWith('HAMMER2');
-
 /** The open targets of a run, what they held, and the new filesystem planned over them. */
 interface Targets {
   devs: MkfsTarget[];
@@ -238,7 +236,7 @@ function openTargets(p: Plan): Targets {
     const params = resolveParams(opts.params, layout.labels);
     const image = buildFilesystem(layout, params);
     const stats = newWriteStats();
-    const hadHammer2 = new Set(found.filter(isHammer2).map((f) => f.path));
+    const hadHammer2 = new Set(found.filter(isHammer2Header).map((f) => f.path));
     if (hadHammer2.size > 0) invalidateHeaders(devs.filter((d) => hadHammer2.has(d.path)), stats);
     return { devs, found, layout, params, image, stats };
   } catch (e) {
