@@ -14,6 +14,11 @@ export interface Found {
   offset: bigint;
 }
 
+const HAMMER2_HEADER = 'HAMMER2 volume header';
+
+/** A HAMMER2 header copy (valid or not, either byte order): --force must invalidate these first. */
+export const isHammer2Header = (f: Found): boolean => f.what.startsWith(HAMMER2_HEADER);
+
 function ascii(buf: Buffer, off: number, text: string): boolean {
   return buf.length >= off + text.length && buf.toString('latin1', off, off + text.length) === text;
 }
@@ -30,8 +35,8 @@ export function detectExisting(dev: BlockSource): Found[] {
     const magic = dev.read(off, 8);
     if (magic.length < 8) break;
     const m = magic.readBigUInt64LE(0);
-    if (m === VOLUME_ID_HBO) found.push({ what: `HAMMER2 volume header (copy ${i})`, offset: off });
-    else if (m === VOLUME_ID_ABO) found.push({ what: `HAMMER2 volume header, byte-swapped (copy ${i})`, offset: off });
+    if (m === VOLUME_ID_HBO) found.push({ what: `${HAMMER2_HEADER} (copy ${i})`, offset: off });
+    else if (m === VOLUME_ID_ABO) found.push({ what: `${HAMMER2_HEADER}, byte-swapped (copy ${i})`, offset: off });
   }
   if (u64(0) === HAMMER1_SIGNATURE || u64(0) === HAMMER1_SIGNATURE_REV) found.push({ what: 'HAMMER (version 1) volume', offset: 0n });
   if (u16(0x438) === 0xef53) found.push({ what: 'ext2/ext3/ext4 superblock', offset: 0x400n });

@@ -3,16 +3,17 @@
  * does, byte for byte given the same generated values.
  */
 import * as fs from 'node:fs';
-import { uuidToString } from '../../format';
+import { VOLUME_BYTES, ZONE_BYTES, initXxh64, uuidToString } from '../../format';
 import { EXIT, H2Error, ReadOnlyDevice, WritableDevice, WriteSession } from '../../engine';
 import { Algorithms, PopulateProgress, PopulateSummary, estimateSpace, populate } from './populate';
 import { ScanResult, scanTree } from './source-tree';
 import { sizeToStr } from '../common/cfmt';
-import { buildFilesystem } from './build';
-import { Found, detectExisting } from './detect';
+import { NewFilesystem, buildFilesystem } from './build';
+import { detectExisting, isHammer2Header } from './detect';
 import { Layout, planLayout } from './layout';
 import { GivenParams, MkfsParams, resolveParams } from './params';
-import { TargetDevice, WriteStats, writeFilesystem } from './write';
+import { StagedTarget } from './staged';
+import { TargetDevice, WriteStats, invalidateHeaders, newWriteStats, writeFilesystem, writeHeaderCopies, writeLayout } from './write';
 
 export * from './layout';
 export * from './params';
@@ -48,6 +49,14 @@ export interface MkfsOptions {
   /** the size --size auto chose (an image size, not a -s limit) */
   autoSizeBytes?: bigint;
   root?: RootOptions;
+  /** open the targets with this (the crash harness records through it); default WritableDevice */
+  opener?: (path: string, createSize?: bigint) => MkfsTarget;
+}
+
+/** A device mkfs formats: writable, knows whether this run created it, and an image can grow. */
+export interface MkfsTarget extends TargetDevice {
+  truncate(size: bigint): void;
+  close(): void;
 }
 
 export interface MkfsResult {
@@ -138,7 +147,16 @@ export function autoSize(opts: MkfsOptions, needed: bigint): bigint {
   }
 }
 
-export function runMkfs(opts: MkfsOptions): MkfsResult {
+interface Plan {
+  opts: MkfsOptions;
+  scan: ScanResult | null;
+  needed: bigint;
+  createSizes: (bigint | null)[];
+  planned: Layout;
+}
+
+/** Every rule is checked, and the tree measured, before anything is created or opened for writing. */
+function plan(opts: MkfsOptions): Plan {
   const scan = opts.root ? scanTree(opts.root.dir, opts.root.skipUnreadable) : null;
   const needed = scan ? estimateSpace(scan) : 0n;
   if (opts.sizeAuto) {
@@ -147,7 +165,6 @@ export function runMkfs(opts: MkfsOptions): MkfsResult {
     opts = { ...opts, autoSizeBytes: autoSize(opts, needed) };
   }
   const createSizes = opts.devices.map((_, i) => createSizeFor(opts, i));
-  // Every rule is checked before anything is created or opened for writing.
   const planned = planLayout(layoutInput(opts, intendedSizes(opts, createSizes)));
   if (opts.root && !planned.labels.includes(opts.root.pfs)) {
     throw new H2Error(`--pfs ${opts.root.pfs}: not among the PFSs made (${planned.labels.join(', ')})`, EXIT.USAGE);
@@ -158,38 +175,56 @@ export function runMkfs(opts: MkfsOptions): MkfsResult {
       EXIT.USAGE,
     );
   }
+  return { opts, scan, needed, createSizes, planned };
+}
 
-  if (opts.dryRun) {
-    const found: MkfsResult['found'] = [];
-    opts.devices.forEach((p, i) => {
-      if (createSizes[i] !== null) return;
-      const dev = ReadOnlyDevice.open(p);
-      try {
-        for (const f of detectExisting(dev)) found.push({ path: p, ...f });
-      } finally {
-        dev.close();
-      }
-    });
-    return {
-      layout: planned,
-      params: resolveParams(opts.params, planned.labels),
-      dryRun: true,
-      found,
-      created: [],
-      stats: { bytesWritten: 0, writes: 0 },
-      populated: scan ? { ...emptySummary(scan), needed } : undefined,
-    };
-  }
+function dryRunResult(p: Plan): MkfsResult {
+  const found: MkfsResult['found'] = [];
+  p.opts.devices.forEach((path, i) => {
+    if (p.createSizes[i] !== null) return;
+    const dev = ReadOnlyDevice.open(path);
+    try {
+      for (const f of detectExisting(dev)) found.push({ path, ...f });
+    } finally {
+      dev.close();
+    }
+  });
+  return {
+    layout: p.planned,
+    params: resolveParams(p.opts.params, p.planned.labels),
+    dryRun: true,
+    found,
+    created: [],
+    stats: newWriteStats(),
+    populated: p.scan ? { ...emptySummary(p.scan), needed: p.needed } : undefined,
+  };
+}
 
-  const devs: (WritableDevice & TargetDevice)[] = [];
+/** The open targets of a run, what they held, and the new filesystem planned over them. */
+interface Targets {
+  devs: MkfsTarget[];
+  found: MkfsResult['found'];
+  layout: Layout;
+  params: MkfsParams;
+  image: NewFilesystem;
+  stats: WriteStats;
+}
+
+/**
+ * Open every target, refuse what holds data unless --force, grow image files, plan over the
+ * real sizes. With --force over a HAMMER2 filesystem its header copies are made invalid (and
+ * synced) before anything else is written. Closes what it opened when it fails.
+ */
+function openTargets(p: Plan): Targets {
+  const { opts } = p;
+  const open = opts.opener ?? ((path: string, createSize?: bigint) => WritableDevice.open(path, { createSize, purpose: 'mkfs' }));
+  const devs: MkfsTarget[] = [];
   try {
-    opts.devices.forEach((p, i) => {
-      devs.push(WritableDevice.open(p, { createSize: createSizes[i] ?? undefined, purpose: 'mkfs' }));
-    });
+    opts.devices.forEach((path, i) => devs.push(open(path, p.createSizes[i] ?? undefined)));
     const found: MkfsResult['found'] = [];
     devs.forEach((d) => {
       if (d.created) return;
-      for (const f of detectExisting(d) as Found[]) found.push({ path: d.path, ...f });
+      for (const f of detectExisting(d)) found.push({ path: d.path, ...f });
     });
     if (found.length > 0 && !opts.force) throw refuse(found);
     devs.forEach((d, i) => {
@@ -200,10 +235,47 @@ export function runMkfs(opts: MkfsOptions): MkfsResult {
     const layout = planLayout(layoutInput(opts, devs.map((d) => d.size)));
     const params = resolveParams(opts.params, layout.labels);
     const image = buildFilesystem(layout, params);
-    const stats = writeFilesystem(layout, image, devs);
-    return { layout, params, dryRun: false, found, created: devs.filter((d) => d.created).map((d) => d.path), stats, populated: scan ? { ...emptySummary(scan), needed } : undefined };
+    const stats = newWriteStats();
+    const hadHammer2 = new Set(found.filter(isHammer2Header).map((f) => f.path));
+    if (hadHammer2.size > 0) invalidateHeaders(devs.filter((d) => hadHammer2.has(d.path)), stats);
+    return { devs, found, layout, params, image, stats };
+  } catch (e) {
+    closeTargets(devs, false);
+    throw e;
+  }
+}
+
+/** Close the targets; an image file this run created and did not finish holds no filesystem and goes. */
+function closeTargets(devs: MkfsTarget[], finished: boolean): void {
+  for (const d of devs) d.close();
+  if (!finished) for (const d of devs) if (d.created) fs.rmSync(d.path, { force: true });
+}
+
+function resultOf(p: Plan, t: Targets): MkfsResult {
+  return {
+    layout: t.layout,
+    params: t.params,
+    dryRun: false,
+    found: t.found,
+    created: t.devs.filter((d) => d.created).map((d) => d.path),
+    stats: t.stats,
+    populated: p.scan ? { ...emptySummary(p.scan), needed: p.needed } : undefined,
+  };
+}
+
+/** mkfs without --root (or a dry run of either): newfs_hammer2's job. */
+export function runMkfs(opts: MkfsOptions): MkfsResult {
+  const p = plan(opts);
+  if (opts.dryRun) return dryRunResult(p);
+  if (opts.root) throw new H2Error('mkfs --root runs through runMkfsWithRoot');
+  const t = openTargets(p);
+  let finished = false;
+  try {
+    writeFilesystem(t.layout, t.image, t.devs, t.stats);
+    finished = true;
+    return resultOf(p, t);
   } finally {
-    for (const d of devs) d.close();
+    closeTargets(t.devs, finished);
   }
 }
 
@@ -211,20 +283,46 @@ function emptySummary(scan: ScanResult): PopulateSummary {
   return { files: 0, directories: 0, symlinks: 0, others: 0, hardlinks: 0, bytesIn: 0n, bytesStored: 0n, skipped: scan.skipped };
 }
 
-/** mkfs, then (with --root) copy the tree in, in one commit. */
+/**
+ * mkfs, then (with --root) copy the tree in: layout and population in one commit, the headers
+ * last. The engine's session starts from the new headers as staged in memory (StagedTarget);
+ * the commit writes one header copy, then the other copies get the same bytes. Until that
+ * first copy is synced no valid header exists on the targets, so an interrupted run leaves
+ * no filesystem (and a rerun needs no --force), and a finished header names a complete one.
+ */
 export async function runMkfsWithRoot(opts: MkfsOptions): Promise<MkfsResult> {
-  const result = runMkfs(opts);
-  if (!opts.root || result.dryRun) return result;
-  const session = await WriteSession.open(opts.devices.join(':'), { purpose: 'mkfs --root' });
+  await initXxh64();
+  if (!opts.root || opts.dryRun) return runMkfs(opts);
+  const root = opts.root;
+  const p = plan(opts);
+  const t = openTargets(p);
+  const { devs, image, stats } = t;
+  let finished = false;
   try {
-    const scan = scanTree(opts.root.dir, opts.root.skipUnreadable);
-    const summary = populate(session, opts.root.pfs, scan, opts.root.algos, opts.root.progress, opts.root.fixedAtime);
-    session.commit();
-    result.populated = { ...summary, needed: result.populated!.needed };
+    writeLayout(t.layout, image, devs, stats);
+    const staged = new Map<string, StagedTarget>();
+    image.headers.forEach((h) => staged.set(opts.devices[h.volume], new StagedTarget(devs[h.volume], h.bytes, h.copies, stats)));
+    const session = await WriteSession.open(opts.devices.join(':'), { purpose: 'mkfs --root', opener: (path) => staged.get(path)! });
+    let summary: PopulateSummary;
+    try {
+      summary = populate(session, root.pfs, p.scan!, root.algos, root.progress, root.fixedAtime);
+      // The other volumes' headers do not change with the population; they must be on the
+      // media (synced by the commit) before the root volume's header makes the set valid.
+      for (const h of image.headers) if (h.volume !== 0) writeHeaderCopies(devs[h.volume], h.bytes, h.copies, stats);
+      const c = session.commit();
+      // a valid header is on the media now: whatever follows, the file holds the filesystem
+      finished = true;
+      const at = BigInt(c.headerCopy) * ZONE_BYTES;
+      const committed = devs[0].read(at, VOLUME_BYTES);
+      writeHeaderCopies(devs[0], committed, image.headers[0].copies.filter((x) => x !== at), stats);
+      for (const d of devs) d.fsync();
+    } finally {
+      session.close();
+    }
+    return { ...resultOf(p, t), populated: { ...summary, needed: p.needed } };
   } finally {
-    session.close();
+    closeTargets(devs, finished);
   }
-  return result;
 }
 
 const RULE = '---------------------------------------------';

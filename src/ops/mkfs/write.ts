@@ -4,8 +4,11 @@
  * where it holds non-zero bytes. On block devices the regions a stale filesystem could leave
  * behind are written with zeros: every zone's reserved segment (header copy and freemap
  * rotation sets), the boot and aux areas, and the last block.
+ *
+ * The order is what makes an interrupted run safe: old HAMMER2 headers are made invalid and
+ * synced first, then the layout blocks go out, and the new headers only after a sync, last.
  */
-import { PBUFSIZE, ZONE_BYTES, ZONE_SEG } from '../../format';
+import { NUM_VOLHDRS, PBUFSIZE, VOLUME_BYTES, ZONE_BYTES, ZONE_SEG } from '../../format';
 import { WritableSource } from '../../engine';
 import { Layout } from './layout';
 import { NewFilesystem } from './build';
@@ -22,6 +25,8 @@ export interface WriteStats {
   bytesWritten: number;
   writes: number;
 }
+
+export const newWriteStats = (): WriteStats => ({ bytesWritten: 0, writes: 0 });
 
 function zeroRange(dev: TargetDevice, off: bigint, len: bigint, stats: WriteStats): void {
   if (dev.created) return;
@@ -42,8 +47,24 @@ function put(dev: TargetDevice, off: bigint, bytes: Uint8Array, stats: WriteStat
   stats.writes++;
 }
 
-export function writeFilesystem(layout: Layout, fs: NewFilesystem, devs: TargetDevice[]): WriteStats {
-  const stats: WriteStats = { bytesWritten: 0, writes: 0 };
+/**
+ * Zero every header copy of these devices, then sync. Run before anything else over a found
+ * HAMMER2 filesystem: the new layout overwrites blocks the old headers point to, so from here
+ * on no old copy may be selectable, whatever the crash.
+ */
+export function invalidateHeaders(devs: TargetDevice[], stats: WriteStats): void {
+  for (const dev of devs) {
+    for (let i = 0; i < NUM_VOLHDRS && BigInt(i) * ZONE_BYTES < dev.size; i++) {
+      const at = BigInt(i) * ZONE_BYTES;
+      const len = at + BigInt(VOLUME_BYTES) <= dev.size ? BigInt(VOLUME_BYTES) : dev.size - at;
+      zeroRange(dev, at, len, stats);
+    }
+  }
+  for (const d of devs) d.fsync();
+}
+
+/** The layout without its headers: stale regions zeroed and the first inodes' block. No sync. */
+export function writeLayout(layout: Layout, fs: NewFilesystem, devs: TargetDevice[], stats: WriteStats): void {
   layout.volumes.forEach((vol, i) => {
     const dev = devs[i];
     const pbuf = BigInt(PBUFSIZE);
@@ -59,11 +80,19 @@ export function writeFilesystem(layout: Layout, fs: NewFilesystem, devs: TargetD
     }
   });
   put(devs[0], fs.inodeBlock.offset, fs.inodeBlock.bytes, stats);
+}
+
+/** `bytes` at every copy position given. No sync. */
+export function writeHeaderCopies(dev: TargetDevice, bytes: Uint8Array, copies: bigint[], stats: WriteStats): void {
+  for (const at of copies) put(dev, at, bytes, stats);
+}
+
+/** newfs: the layout, a sync, every header copy, a sync. */
+export function writeFilesystem(layout: Layout, fs: NewFilesystem, devs: TargetDevice[], stats: WriteStats = newWriteStats()): WriteStats {
+  writeLayout(layout, fs, devs, stats);
   // Headers last, after the blocks they point to are on the media.
   for (const d of devs) d.fsync();
-  for (const h of fs.headers) {
-    for (const at of h.copies) put(devs[h.volume], at, h.bytes, stats);
-  }
+  for (const h of fs.headers) writeHeaderCopies(devs[h.volume], h.bytes, h.copies, stats);
   for (const d of devs) d.fsync();
   return stats;
 }
