@@ -65,10 +65,10 @@ export function lz4DecodeKernel(src: Uint8Array, dst: Uint8Array): number {
             : `the last literals end at ${ip + len}, not at the end of the ${iend}-byte stream`,
         );
       }
-      dst.set(src.subarray(ip, iend), op);
+      copyLiterals(dst, op, src, ip, len);
       return litEnd;
     }
-    dst.set(src.subarray(ip, ip + len), op);
+    copyLiterals(dst, op, src, ip, len);
     ip += len;
     op = litEnd;
     const offset = src[ip] | (src[ip + 1] << 8);
@@ -120,7 +120,7 @@ export function lz4DecodeLenient(src: Uint8Array, dst: Uint8Array): number {
     if (len === LZ4_NIBBLE_MAX) len = ext(len);
     if (ip + len > iend) fail('literals run past the end of the stream');
     if (op + len > oend) fail(`stream decodes past the ${oend}-byte logical block`);
-    dst.set(src.subarray(ip, ip + len), op);
+    copyLiterals(dst, op, src, ip, len);
     ip += len;
     op += len;
     if (ip === iend) break;
@@ -138,9 +138,20 @@ export function lz4DecodeLenient(src: Uint8Array, dst: Uint8Array): number {
   return op;
 }
 
+/** Below this many bytes a plain loop copies faster than set/copyWithin and their subarrays. */
+const SHORT_COPY = 32;
+
+function copyLiterals(dst: Uint8Array, op: number, src: Uint8Array, ip: number, len: number): void {
+  if (len >= SHORT_COPY) {
+    dst.set(src.subarray(ip, ip + len), op);
+    return;
+  }
+  for (let i = 0; i < len; i++) dst[op + i] = src[ip + i];
+}
+
 /** Copy a match that may overlap what it produces (offset < length repeats a pattern). */
 function copyMatch(dst: Uint8Array, op: number, offset: number, len: number): void {
-  if (offset >= len) {
+  if (offset >= len && len >= SHORT_COPY) {
     dst.copyWithin(op, op - offset, op - offset + len);
     return;
   }
@@ -181,7 +192,7 @@ export function lz4EncodeBlock(src: Uint8Array, dst: Uint8Array): number {
     const lit = to - from;
     dst[op++] = (Math.min(lit, LZ4_NIBBLE_MAX) << 4) | token;
     if (lit >= LZ4_NIBBLE_MAX) putLength(lit - LZ4_NIBBLE_MAX);
-    dst.set(src.subarray(from, to), op);
+    copyLiterals(dst, op, src, from, lit);
     op += lit;
   };
 
