@@ -9,10 +9,10 @@
  * bytes before it. A block it rejects is read as zeros at best (and, in makefs's copy of the
  * read path, a negative length reaches bzero). `lz4DecodeKernel` applies exactly those rules;
  * `lz4DecodeLenient` only keeps reads and writes in bounds, to salvage what older h2kit
- * versions wrote (lz4js let the last match start 10 bytes before the end).
+ * versions wrote (lz4js let the last match start 10 or 11 bytes before the end).
  *
- * `lz4EncodeBlock` is a greedy hash-chain-free encoder (one 64 Ki-entry table of last
- * positions) that honours those limits by construction.
+ * `lz4EncodeBlock` is a greedy encoder (one 64 Ki-entry table of the last position of each
+ * 4-byte hash, no chains) that honours those limits by construction.
  */
 import {
   LZ4_EXT_MORE,
@@ -170,7 +170,9 @@ const TABLE = new Uint32Array(1 << HASH_BITS);
 const SKIP_SHIFT = 6;
 
 const read32 = (b: Uint8Array, i: number): number => b[i] | (b[i + 1] << 8) | (b[i + 2] << 16) | (b[i + 3] << 24);
-const hash32 = (v: number): number => Math.imul(v, 2654435761) >>> (32 - HASH_BITS);
+/** Knuth's multiplicative hash: 2^32 divided by the golden ratio. */
+const HASH_MULTIPLIER = 2654435761;
+const hash32 = (v: number): number => Math.imul(v, HASH_MULTIPLIER) >>> (32 - HASH_BITS);
 
 /**
  * Encode `src` as one raw LZ4 block into `dst` (at least `lz4Bound(src.length)` bytes);
