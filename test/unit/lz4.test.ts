@@ -10,13 +10,16 @@ import fc from 'fast-check';
 import * as lz4js from 'lz4js';
 import {
   FormatError,
+  lz4Bound,
   lz4Compress,
+  lz4DecodeKernel,
+  lz4DecodeLenient,
+  lz4EncodeBlock,
   lz4Decompress,
   lz4DecompressLenient,
   zlibCompress,
   zlibDecompress,
 } from '../../src/format';
-import { lz4Bound, lz4DecodeKernel, lz4DecodeLenient, lz4EncodeBlock } from '../../src/format/lz4';
 import { FIXTURE_DIR, buildStream, fixtureTree, lateMatchStream, withPrefix } from '../helpers/lz4-streams';
 
 const LONG = process.env.H2KIT_LONG === '1';
