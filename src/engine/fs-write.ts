@@ -292,17 +292,11 @@ export class FsWriter {
         if (isAllZero(block)) continue; // a hole
       }
       if ((comp === COMP_LZ4 || comp === COMP_ZLIB) && (heuristic < 8 || (heuristic & 7) === 0)) {
-        const packed =
-          comp === COMP_LZ4
-            ? lz4Compress(block, pblk / 2 - 8 + LZ4_PREFIX_BYTES)
-            : zlibCompress(block, zlibLevel(m.compAlgo), pblk / 2);
+        const packed = packDataBlock(block, comp, zlibLevel(m.compAlgo));
         if (packed) {
           heuristic = 0;
-          let size = 1024;
-          while (size < packed.length) size <<= 1;
-          phys = new Uint8Array(size);
-          phys.set(packed);
-          physComp = comp;
+          phys = packed.phys;
+          physComp = packed.comp;
         } else if (++heuristic > 128) heuristic = 8;
       }
       const b = blockref(BREF_TYPE_DATA, start + BigInt(lbase), PBUFRADIX, phys.length, encCheck(check) | encComp(physComp));
@@ -419,8 +413,27 @@ export class FsWriter {
   }
 }
 
+/** The kernel's zlib level when the inode names none. */
+const ZLIB_DEFAULT_LEVEL = 6;
+
+/**
+ * A logical block compressed as the kernel keeps it: only when the result fits half the block,
+ * padded to a power of two of at least 1 KiB. Null when it is to be stored as it is.
+ */
+export function packDataBlock(block: Uint8Array, comp: number, level = ZLIB_DEFAULT_LEVEL): { phys: Uint8Array; comp: number } | null {
+  const half = block.length / 2;
+  const packed =
+    comp === COMP_LZ4 ? lz4Compress(block, half - 8 + LZ4_PREFIX_BYTES) : comp === COMP_ZLIB ? zlibCompress(block, level, half) : null;
+  if (!packed) return null;
+  let size = 1 << RADIX_MIN;
+  while (size < packed.length) size <<= 1;
+  const phys = new Uint8Array(size);
+  phys.set(packed);
+  return { phys, comp };
+}
+
 function zlibLevel(algo: number): number {
   const l = decLevel(algo);
-  return l === 0 ? 6 : Math.min(9, Math.max(6, l));
+  return l === 0 ? ZLIB_DEFAULT_LEVEL : Math.min(9, Math.max(ZLIB_DEFAULT_LEVEL, l));
 }
 

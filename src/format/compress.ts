@@ -6,64 +6,76 @@
  * - ZLIB: a zlib stream (header, deflate data, adler32), rounded up likewise.
  * - AUTOZERO: not a codec; all-zero logical blocks are stored as holes, anything else raw.
  *
- * Every length in a compressed block comes from the media, so each is checked here before it
- * is trusted: lz4js does no bounds checking of its own.
+ * Decoding follows the kernel's read path (hammer2_strategy.c): the output buffer is the
+ * logical block, a shorter result is zero-filled, and a stream the kernel's decoder refuses is
+ * an error here too, so what h2kit reads is what DragonFly reads.
  */
-import * as lz4 from 'lz4js';
 import * as pako from 'pako';
-import { COMP_AUTOZERO, COMP_LZ4, COMP_NONE, COMP_ZLIB } from './constants';
+import { COMP_AUTOZERO, COMP_LZ4, COMP_NONE, COMP_ZLIB, LZ4_PREFIX_BYTES } from './constants';
 import { FormatError } from './errors';
+import { lz4Bound, lz4DecodeKernel, lz4DecodeLenient, lz4EncodeBlock } from './lz4';
 
-export const LZ4_PREFIX_BYTES = 4;
-
-export function lz4Decompress(phys: Uint8Array, logicalSize: number): Uint8Array {
+/** The raw stream of an LZ4 data block, after its length prefix (which must fit the block). */
+function lz4Stream(phys: Uint8Array): Uint8Array {
   if (phys.length < LZ4_PREFIX_BYTES) throw new FormatError(`lz4: block of ${phys.length} bytes has no length prefix`);
   const clen = new DataView(phys.buffer, phys.byteOffset, phys.byteLength).getInt32(0, true);
   if (clen < 0 || clen > phys.length - LZ4_PREFIX_BYTES) {
     throw new FormatError(`lz4: compressed length ${clen} exceeds the ${phys.length - LZ4_PREFIX_BYTES} bytes of the block`);
   }
-  // A dst one byte larger than needed lets an overrun be seen in the returned length.
-  const dst = new Uint8Array(logicalSize + 1);
-  const src = phys.subarray(LZ4_PREFIX_BYTES, LZ4_PREFIX_BYTES + clen);
-  let n: number;
-  try {
-    n = lz4.decompressBlock(src, dst, 0, clen, 0);
-  } catch (e) {
-    throw new FormatError(`lz4: undecodable stream (${(e as Error).message})`);
-  }
-  if (!Number.isInteger(n) || n < 0 || n > logicalSize) {
-    throw new FormatError(`lz4: stream decodes past the ${logicalSize}-byte logical block`);
-  }
-  return dst.subarray(0, logicalSize); // the tail past n is zero, as the kernel zero-fills it
+  return phys.subarray(LZ4_PREFIX_BYTES, LZ4_PREFIX_BYTES + clen);
 }
 
-/** One hash table for every compression: cleared per block rather than allocated per block. */
-const LZ4_HASH = new Uint32Array(1 << 16);
+/** The logical block, decoded by the kernel's rules (see lz4.ts); the tail past the stream is zero. */
+export function lz4Decompress(phys: Uint8Array, logicalSize: number): Uint8Array {
+  const dst = new Uint8Array(logicalSize);
+  lz4DecodeKernel(lz4Stream(phys), dst);
+  return dst;
+}
+
+/**
+ * The logical block of a stream the kernel refuses, decoded with bounds checks only; only a
+ * stream that fills the logical block exactly counts, since anything else is not what any
+ * encoder of ours wrote.
+ */
+export function lz4DecompressLenient(phys: Uint8Array, logicalSize: number): Uint8Array {
+  const dst = new Uint8Array(logicalSize);
+  const n = lz4DecodeLenient(lz4Stream(phys), dst);
+  if (n !== logicalSize) throw new FormatError(`lz4: stream decodes to ${n} bytes, not the ${logicalSize}-byte logical block`);
+  return dst;
+}
 
 /** LZ4 with the length prefix; null when the result would not be smaller than `maxPhys`. */
 export function lz4Compress(data: Uint8Array, maxPhys = data.length): Uint8Array | null {
-  const bound = lz4.compressBound(data.length);
-  const out = new Uint8Array(LZ4_PREFIX_BYTES + bound);
-  LZ4_HASH.fill(0);
-  const n = lz4.compressBlock(data, out.subarray(LZ4_PREFIX_BYTES), 0, data.length, LZ4_HASH);
-  if (n <= 0 || n + LZ4_PREFIX_BYTES > maxPhys) return null;
+  const out = new Uint8Array(LZ4_PREFIX_BYTES + lz4Bound(data.length));
+  const n = lz4EncodeBlock(data, out.subarray(LZ4_PREFIX_BYTES));
+  if (n + LZ4_PREFIX_BYTES > maxPhys) return null;
   new DataView(out.buffer).setInt32(0, n, true);
   return out.subarray(0, LZ4_PREFIX_BYTES + n);
 }
 
+/**
+ * The kernel inflates with Z_FINISH into the logical block and accepts only Z_STREAM_END:
+ * the stream must end (adler32 included) within the logical size; bytes after it are padding.
+ * Output is collected a logical block at a time, and decoding stops at the first byte past it.
+ */
 export function zlibDecompress(phys: Uint8Array, logicalSize: number): Uint8Array {
-  const inflator = new pako.Inflate({ chunkSize: Math.max(logicalSize, 1024) });
+  const out = new Uint8Array(logicalSize);
+  let n = 0;
+  const inflator = new pako.Inflate({ chunkSize: Math.max(logicalSize, 1) });
+  inflator.onData = (chunk: Uint8Array): void => {
+    if (n + chunk.length > logicalSize) throw new FormatError(`zlib: stream decodes past the ${logicalSize}-byte logical block`);
+    out.set(chunk, n);
+    n += chunk.length;
+  };
+  inflator.onEnd = (): void => undefined;
   try {
     inflator.push(phys, true);
   } catch (e) {
+    if (e instanceof FormatError) throw e;
     throw new FormatError(`zlib: undecodable stream (${(e as Error).message})`);
   }
   if (inflator.err) throw new FormatError(`zlib: ${inflator.msg || 'error ' + inflator.err}`);
-  const result = inflator.result as Uint8Array | undefined;
-  if (!result) throw new FormatError('zlib: stream is incomplete');
-  if (result.length > logicalSize) throw new FormatError(`zlib: stream decodes past the ${logicalSize}-byte logical block`);
-  const out = new Uint8Array(logicalSize);
-  out.set(result);
+  if (!inflator.ended) throw new FormatError('zlib: stream is incomplete');
   return out;
 }
 

@@ -144,6 +144,27 @@ export const COMP_LZ4 = 2;
 export const COMP_ZLIB = 3;
 export const COMP_DEFAULT = COMP_LZ4;
 
+// ---- LZ4 raw block (the kernel's decoder, LZ4_decompress_safe in hammer2_lz4.c) --------------
+
+/** Shortest match; a token's match nibble counts from it. */
+export const LZ4_MIN_MATCH = 4;
+/** A match starts at least this many bytes before the end of the block. */
+export const LZ4_MFLIMIT = 12;
+/** The last bytes of a block are always literals. */
+export const LZ4_LAST_LITERALS = 5;
+/** A sequence whose literals end closer than this to the end of the input must be the last. */
+export const LZ4_LAST_SEQUENCE_INPUT = 2 + 1 + LZ4_LAST_LITERALS;
+/** The match-length extension is read only while more than this many input bytes follow. */
+export const LZ4_MATCH_EXT_TAIL = LZ4_LAST_LITERALS + 1;
+/** Matches reach back at most this far (a 16-bit offset). */
+export const LZ4_MAX_OFFSET = 0xffff;
+/** A token nibble at this value is followed by extension bytes. */
+export const LZ4_NIBBLE_MAX = 15;
+/** An extension byte at this value is followed by another. */
+export const LZ4_EXT_MORE = 255;
+/** The 4-byte little-endian compressed length before the raw block. */
+export const LZ4_PREFIX_BYTES = 4;
+
 export const encCheck = (n: number): number => (n & 15) << 4;
 export const decCheck = (methods: number): number => (methods >> 4) & 15;
 export const encComp = (n: number): number => n & 15;

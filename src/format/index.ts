@@ -11,5 +11,6 @@ export * from './crc32c';
 export * from './xxh64';
 export * from './check';
 export * from './compress';
+export * from './lz4';
 export * from './dirhash';
 export * from './names';

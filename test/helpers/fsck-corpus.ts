@@ -21,17 +21,22 @@ import {
   OPFLAG_DIRECTDATA,
   VOLUME_ID_ABO,
   ZONE_BYTES,
+  COMP_LZ4,
+  brefBytes,
+  brefCompMethod,
   brefRadix,
   decodeInode,
   embedDirent,
   embedStats,
   setEmbedDirent,
+  setCheck,
   setEmbedStats,
 } from '../../src/format';
 import { Visit } from '../../src/engine';
 import { ProblemCode } from '../../src/ops/fsck';
 import { Editor, inodeDepth } from './edit';
 import { h2kit, tempDir } from './cli';
+import { lateMatchStream, withPrefix } from './lz4-streams';
 import { extracted, refImage } from './reference';
 
 export type Source = 'lz4' | 'default' | 'own';
@@ -76,6 +81,18 @@ export const CASES: Case[] = [
     make: (ed) => ed.editHeader(ed.open().root.selection.best === 1 ? 2 : 1, (h) => (h.totalSize += 1n << 30n)),
   },
   { code: 'BLOCK_CHECK', on: 'lz4', make: (ed) => ed.patch((ed.find(subdir).bref.dataOff & ~0x3fn) + 0x10n, Uint8Array.of(0x55)) },
+  {
+    // what lz4js wrote: a last match too close to the end; the block's bytes become that stream's
+    code: 'BLOCK_DECODE',
+    on: 'lz4',
+    make: (ed) => {
+      const v = ed.find((x) => x.bref.type === BREF_TYPE_DATA && brefCompMethod(x.bref) === COMP_LZ4 && brefBytes(x.bref) >= 1024);
+      const phys = new Uint8Array(brefBytes(v.bref));
+      phys.set(withPrefix(lateMatchStream(2 ** v.bref.keybits, 7)));
+      ed.patch(v.bref.dataOff & ~0x3fn, phys);
+      ed.editBref(v, (b) => setCheck(b, phys));
+    },
+  },
   { code: 'BLOCK_READ', on: 'own', size: 64n * 1048576n + 4096n, make: () => undefined },
   { code: 'BREF_TYPE', on: 'lz4', make: (ed) => ed.editBref(ed.find(bigFile), (b) => (b.type = 0x33)) },
   { code: 'BREF_RADIX', on: 'lz4', make: (ed) => ed.editBref(ed.find(bigFile), (b) => (b.dataOff = (b.dataOff & ~0x3fn) | 5n)) },

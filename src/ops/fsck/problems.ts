@@ -38,6 +38,7 @@ export const PROBLEMS = {
   HDR_DISAGREE: P('HDR_DISAGREE', 'error', 'volume header {where}: {detail} differs from the best copy', 'rewrite the copy from the best header', true),
   BLOCK_CHECK: P('BLOCK_CHECK', 'error', 'block {where}: check code mismatch ({detail})', 'cut the subtree after saving what reads (needs -y)'),
   BLOCK_READ: P('BLOCK_READ', 'error', 'block {where}: cannot be read ({detail})', 'cut the subtree after saving what reads (needs -y)'),
+  BLOCK_DECODE: P('BLOCK_DECODE', 'error', 'block {where}: check code good, but the kernel cannot decompress it ({detail})', 're-encode it when a lenient decode fills the logical block, else cut it (needs -y)'),
   BREF_TYPE: P('BREF_TYPE', 'error', 'blockref {where}: invalid type {detail}', 'cut the blockref (needs -y)'),
   BREF_RADIX: P('BREF_RADIX', 'error', 'blockref {where}: invalid size radix {detail}', 'cut the blockref (needs -y)'),
   BREF_OFF_OUTSIDE: P('BREF_OFF_OUTSIDE', 'error', 'blockref {where}: data_off lies outside the volumes', 'cut the blockref (needs -y)'),

@@ -35,6 +35,7 @@ import {
   WriteSession,
 } from '../../engine';
 import { CheckOptions, CheckReport, checkFilesystem } from './check';
+import { reencode } from './compressed';
 import { PfsFacts } from './facts';
 import { Target } from './location';
 import { PROBLEMS, Problem, ProblemCode } from './problems';
@@ -205,6 +206,7 @@ const STRUCTURAL = new Map<ProblemCode, number>([
   ['INODE_KEY', 1],
   ['BLOCK_CHECK', 2],
   ['BLOCK_READ', 2],
+  ['BLOCK_DECODE', 2],
   ['BREF_TYPE', 2],
   ['BREF_RADIX', 2],
   ['BREF_OFF_OUTSIDE', 2],
@@ -326,6 +328,8 @@ function fixOne(ctx: Ctx, p: Problem): string | null {
       return cut(ctx, t, true, held);
     case 'BLOCK_READ':
       return cut(ctx, t, false, held);
+    case 'BLOCK_DECODE':
+      return reencodeOrCut(ctx, t, held);
     case 'BREF_TYPE':
     case 'BREF_RADIX':
     case 'BREF_OFF_OUTSIDE':
@@ -435,6 +439,22 @@ function editSlot(ctx: Ctx, t: Target | undefined, fn: (b: Blockref) => string |
     else fn(b);
   });
   return out;
+}
+
+/** A block the kernel cannot decode: written again when its bytes can be salvaged, else cut. */
+function reencodeOrCut(ctx: Ctx, t: Target | undefined, held: string): string | null {
+  const f = t && slotOf(ctx, t);
+  if (!f) return null;
+  // re-encode once, on a copy: editSlot applies its edit to the table and to a loaded chain
+  const nb = cloneBlockref(f.parent.table![f.index].bref);
+  const action = reencode(ctx.s, nb);
+  if (!action) return cut(ctx, t, true, held);
+  ctx.s.tree.editSlot(f.parent, f.index, (b) => {
+    b.dataOff = nb.dataOff;
+    b.methods = nb.methods;
+    b.check.set(nb.check);
+  });
+  return action;
 }
 
 /** Remove a blockref; the super-root and PFS roots are never cut (that would lose everything). */

@@ -39,6 +39,7 @@ import { EXIT, H2Error } from '../../engine/errors';
 import { FsReader } from '../../engine/fs';
 import { addGranules } from '../../engine/verify';
 import { Visit, headerRootBref, walkTree } from '../../engine/walk';
+import { undecodable } from './compressed';
 import { PfsFacts, noteEntry } from './facts';
 import { Location, Target, at, locate } from './location';
 import { Problem, ProblemCode } from './problems';
@@ -108,6 +109,8 @@ export function topologyPass(chains: ChainReader, add: (p: Problem) => void, opt
         report('BLOCK_CHECK', at(b), `stored ${v.check.stored}, computed ${v.check.computed}`);
         continue;
       }
+      const undecoded = b.type === BREF_TYPE_DATA ? undecodable(b, v.data) : null;
+      if (undecoded) report('BLOCK_DECODE', at(b), undecoded);
       bytes += v.data.length;
       opts.progress?.(bytes);
       if (v.data.length === 0 && b.type !== BREF_TYPE_DIRENT) continue;
