@@ -166,11 +166,14 @@ export class ChainTree {
   }
 
   /** Write a new leaf now, to a new allocation (see Chain.preWritten). */
-  writeLeafNow(c: Chain, freemap: Freemap, write: (off: bigint, bytes: Uint8Array) => void): void {
+  writeLeafNow(c: Chain, freemap: Freemap, tid: bigint, write: (off: bigint, bytes: Uint8Array) => void): void {
     const bytes = c.bytes!;
     c.bref.dataOff = freemap.allocate(c.bref.type, bytes.length, c.bref.key);
     write(c.bref.dataOff & OFF_MASK, bytes);
     setCheck(c.bref, bytes);
+    // as the kernel's flush stamps every block it writes: recovery finds blocks by this tid
+    c.bref.mirrorTid = tid;
+    c.bref.modifyTid = tid;
     c.bytes = null;
     c.preWritten = true;
   }

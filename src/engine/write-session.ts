@@ -137,7 +137,7 @@ export class WriteSession {
 
   /** Put a new leaf block (file data) on the media now; see Chain.preWritten. */
   writeLeaf(c: Chain): void {
-    this.tree.writeLeafNow(c, this.freemap, (off, bytes) => this.writeAt(off, bytes));
+    this.tree.writeLeafNow(c, this.freemap, this.tid, (off, bytes) => this.writeAt(off, bytes));
   }
 
   /** Put bytes at a logical offset this run allocated (a block copied as it is). */
