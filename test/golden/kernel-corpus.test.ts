@@ -7,7 +7,7 @@
 import { ChainReader, FsReader, openReadOnly } from '../../src/engine';
 import { DEFAULT_SHOW_OPTIONS, ShowOptions, ShowWhich, renderShow } from '../../src/ops/dump';
 import { PROBLEMS, checkFilesystem, render } from '../../src/ops/fsck';
-import { imageManifest, kernelFile, kernelFileExists, kernelImage, kernelImageNames, madeRecord, sha256File, treeManifest } from '../helpers/kernel-corpus';
+import { TRUE_FINDINGS, imageManifest, kernelFile, kernelFileExists, kernelImage, kernelImageNames, madeRecord, sha256File, treeManifest } from '../helpers/kernel-corpus';
 import { inDirAsync } from '../helpers/reference';
 
 const OUTPUTS: { suffix: string; which: ShowWhich; opts: Partial<ShowOptions> }[] = [
@@ -18,15 +18,6 @@ const OUTPUTS: { suffix: string; which: ShowWhich; opts: Partial<ShowOptions> }[
 
 const names = kernelImageNames();
 const LONG = !!process.env.H2KIT_LONG;
-
-/**
- * Findings that are true of a kernel-written image. makefs's D=PATH is the kernel's destroy
- * ioctl, which removes a directory entry and leaves its inode in the inode index: the 90 files
- * frag_bulkfree destroyed are orphaned inodes, and fsck must say so (DragonFly's fsck does not look).
- */
-const TRUE_FINDINGS: Record<string, Record<string, number>> = {
-  frag_bulkfree: { INODE_ORPHAN: 90 },
-};
 
 async function render1(name: string, which: ShowWhich, opts: Partial<ShowOptions>): Promise<Buffer> {
   const img = kernelImage(name);

@@ -20,6 +20,16 @@ const CACHE = path.join(os.tmpdir(), 'h2kit-kernel-corpus-cache');
 /** The PFS an entry without `pfs` belongs to (makefs populates DATA). */
 export const DEFAULT_PFS = 'DATA';
 
+/**
+ * Findings that are true of a kernel-written image, by code and count. makefs's D=PATH is the
+ * kernel's destroy ioctl, which removes a directory entry and leaves its inode in the inode
+ * index: the 90 files frag_bulkfree destroyed are orphaned inodes, and fsck must say so
+ * (DragonFly's fsck does not look). Every other image must check clean.
+ */
+export const TRUE_FINDINGS: Record<string, Record<string, number>> = {
+  frag_bulkfree: { INODE_ORPHAN: 90 },
+};
+
 export interface MadeRecord {
   version: number;
   tools: string;
