@@ -4,7 +4,7 @@ const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
 
-const REF = process.env.H2KIT_REFERENCE || path.resolve(__dirname, '../../shared/reference');
+const REF = process.env.H2KIT_REFERENCE || path.resolve(__dirname, '../test/fixtures/reference');
 
 /** Extract a reference archive into a fresh temp dir; returns the image path. */
 function referenceImage(name) {

@@ -6,7 +6,7 @@ const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
 
-const REF = process.env.H2KIT_REFERENCE || path.resolve(__dirname, '../../shared/reference');
+const REF = process.env.H2KIT_REFERENCE || path.resolve(__dirname, '../test/fixtures/reference');
 const scale = Number(process.env.H2KIT_BENCH_SCALE || 1);
 const FILES = Math.max(40, Math.round(2000 * scale));
 

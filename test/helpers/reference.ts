@@ -1,5 +1,6 @@
 /**
- * Access to ../shared/reference: the DragonFly reference images and tool outputs. Archives are
+ * Access to test/fixtures/reference: the DragonFly reference images and tool outputs, kept in the
+ * repository so a plain clone tests itself (H2KIT_REFERENCE points elsewhere). Archives are
  * extracted once into a cache folder (sparse, so each image costs kilobytes of disk) and shared
  * by every test file. A missing reference folder is a failure, never a skip.
  */
@@ -8,12 +9,12 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 
-export const REF_DIR = process.env.H2KIT_REFERENCE ?? path.resolve(__dirname, '../../../shared/reference');
+export const REF_DIR = process.env.H2KIT_REFERENCE ?? path.resolve(__dirname, '../fixtures/reference');
 const CACHE = path.join(os.tmpdir(), 'h2kit-reference-cache');
 
 export function requireReference(): string {
   if (!fs.existsSync(path.join(REF_DIR, 'manifest.json'))) {
-    throw new Error(`reference data not found at ${REF_DIR}: the golden tests need ../shared/reference`);
+    throw new Error(`reference data not found at ${REF_DIR}: the golden tests need test/fixtures/reference`);
   }
   return REF_DIR;
 }

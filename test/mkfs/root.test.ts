@@ -11,7 +11,7 @@ import { createHash } from 'node:crypto';
 import { verifyFilesystem } from '../../src/engine';
 import { openImage, readDataFile, srctreeListing } from '../helpers/image';
 import { OBJTYPE_CDEV, OBJTYPE_FIFO, OBJTYPE_SOCKET, OBJTYPE_SOFTLINK, uuidToUnixId } from '../../src/format';
-import { extracted } from '../helpers/reference';
+import { REF_DIR, extracted } from '../helpers/reference';
 import { h2kit, sameBytes, tempDir } from '../helpers/cli';
 
 const listing = srctreeListing();
@@ -146,7 +146,7 @@ test('a generated tree: long and UTF-8 names, a large directory, owners, special
 
 test('the same tree, params and SOURCE_DATE_EPOCH give the same image twice', () => {
   const env = { ...process.env, SOURCE_DATE_EPOCH: '1700000000' };
-  const params = path.join(path.dirname(require.resolve('../helpers/reference')), '../../../shared/reference/a.params.json');
+  const params = path.join(REF_DIR, 'a.params.json');
   const imgs = [0, 1].map((i) => path.join(tempDir(`repro-${i}`), 'r.img'));
   for (const img of imgs) {
     const r = h2kit(['mkfs', '--quiet', '--size', '1G', '--params', params, '--root', srcRoot, img], { env });
