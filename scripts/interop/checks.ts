@@ -8,7 +8,7 @@ import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Listing, compareListings, listDir } from './listing';
-import { Tools, badEnd, clip, h2kit, showFailures } from './tools';
+import { Run, Tools, badEnd, clip, h2kit, showFailures } from './tools';
 
 export interface Subject {
   /** the case's folder; the image is a bare name inside it */
@@ -32,46 +32,61 @@ export function sparseCopy(from: string, to: string): void {
   execFileSync('cp', ['--sparse=always', from, to]);
 }
 
+/** One thing wrong: `kind` names it the same way in every case (for the tally), `text` tells the details. */
+export interface Problem {
+  kind: string;
+  text: string;
+}
+
+/** A problem for a run that ended badly, or null. */
+export function runProblem(r: Run, what: string): Problem | null {
+  const text = badEnd(r, what);
+  if (!text) return null;
+  return { kind: `${what} ${r.timedOut ? 'timed out' : r.signal ? `killed by ${r.signal}` : 'failed'}`, text };
+}
+
 /** Every check on one image; the problems found (empty when it passes). */
-export function checkImage(t: Tools, s: Subject): string[] {
-  const problems: string[] = [];
+export function checkImage(t: Tools, s: Subject): Problem[] {
+  const problems: Problem[] = [];
   const at = (f: string): string => path.join(s.dir, f);
-  const note = (p: string | null): void => {
+  const note = (p: Problem | null): void => {
     if (p) problems.push(p);
   };
 
-  note(badEnd(t.fsck(s.image, s.dir, at('fsck.log')), 'fsck_hammer2'));
+  note(runProblem(t.fsck(s.image, s.dir, at('fsck.log')), 'fsck_hammer2'));
 
   const show = t.show(s.image, s.dir, at('show-v.log'));
-  note(badEnd(show, 'hammer2 show'));
+  note(runProblem(show, 'hammer2 show'));
   const failed = showFailures(show.out);
-  if (failed.length) problems.push(`hammer2 -v show: ${failed.length} failed check(s), first: ${clip(failed[0])}`);
+  if (failed.length) problems.push({ kind: 'hammer2 -v show: failed checks', text: `hammer2 -v show: ${failed.length} failed check(s), first: ${clip(failed[0])}` });
 
   if (s.sha192) return problems;
 
   sparseCopy(at(s.image), at('read.img'));
   const out = at('read-out');
   fs.mkdirSync(out);
-  const rb = t.readBack('read.img', 'read-out', s.label, s.dir, at('read.log'));
-  const rbBad = badEnd(rb, 'makefs -o R=/');
-  if (rbBad) problems.push(rbBad);
+  const rb = runProblem(t.readBack('read.img', 'read-out', s.label, s.dir, at('read.log')), 'makefs -o R=/');
+  if (rb) problems.push(rb);
   else {
     const diffs = compareListings(s.expected, listDir(out));
-    if (diffs.length) problems.push(`makefs -o R=/: ${diffs.length} file(s) differ from the source, first: ${diffs[0]}`);
+    if (diffs.length) problems.push({ kind: 'makefs -o R=/: files differ', text: `makefs -o R=/: ${diffs.length} file(s) differ from the source, first: ${diffs[0]}` });
   }
   fs.rmSync(out, { recursive: true, force: true });
   fs.rmSync(at('read.img'), { force: true });
 
   sparseCopy(at(s.image), at('bulkfree.img'));
-  const bf = badEnd(t.bulkfree('bulkfree.img', s.label, s.dir, at('bulkfree.log')), 'makefs -o B');
+  const bf = runProblem(t.bulkfree('bulkfree.img', s.label, s.dir, at('bulkfree.log')), 'makefs -o B');
   if (bf) problems.push(bf);
   else {
-    note(badEnd(t.fsck('bulkfree.img', s.dir, at('bulkfree-fsck.log')), 'fsck_hammer2 after bulkfree'));
+    note(runProblem(t.fsck('bulkfree.img', s.dir, at('bulkfree-fsck.log')), 'fsck_hammer2 after bulkfree'));
     const own = h2kit(['fsck', '-n', 'bulkfree.img'], s.dir, at('bulkfree-h2fsck.log'));
     if (own.status !== 0) {
       const found = own.out.split('\n').filter((l) => /^(error|warning): /.test(l));
-      const codes = [...new Set(found.map((l) => l.split(': ')[1]))].join(', ');
-      problems.push(`h2kit fsck after bulkfree exit ${own.status ?? own.signal}${found.length ? `: ${found.length} problem(s) ${codes}, first: ${clip(found[0])}` : ''}`);
+      const codes = [...new Set(found.map((l) => l.split(': ')[1]))].sort().join(', ');
+      problems.push({
+        kind: `h2kit fsck after bulkfree: ${codes || `exit ${own.status ?? own.signal}`}`,
+        text: `h2kit fsck after bulkfree exit ${own.status ?? own.signal}${found.length ? `: ${found.length} problem(s) ${codes}, first: ${clip(found[0])}` : ''}`,
+      });
     }
   }
   fs.rmSync(at('bulkfree.img'), { force: true });

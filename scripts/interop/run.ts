@@ -11,7 +11,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { initXxh64 } from '../../src/format';
 import { Case, CaseError, allCases, truncatedCorpusCases } from './cases';
-import { checkImage } from './checks';
+import { Problem, checkImage } from './checks';
 import { Tools, findTools } from './tools';
 
 interface Args {
@@ -61,7 +61,7 @@ function timings(dir: string): string {
     .readdirSync(dir)
     .filter((f) => f.endsWith('.log'))
     .map((f) => `${f.replace(/\.log$/, '')} ${/after ([\d.]+s)\n$/.exec(fs.readFileSync(path.join(dir, f), 'latin1'))?.[1] ?? '?'}`);
-  return `  times: ${parts.join(', ')}\n`;
+  return `tools: ${parts.join(', ')}\n`;
 }
 
 async function main(): Promise<void> {
@@ -87,6 +87,7 @@ async function main(): Promise<void> {
   if (!args.only) process.stdout.write(`interop: ${cases.length} cases${args.quick ? ' (--quick)' : ''}; not run: corpus ${skipped.join(', ')} (a truncated device, unrepairable by design)\n`);
 
   const failures = new Map<Case['group'], number>();
+  const tally = new Map<string, number>();
   let passed = 0;
   let failed = 0;
   const started = Date.now();
@@ -94,15 +95,18 @@ async function main(): Promise<void> {
     const dir = path.join(root, c.name);
     fs.mkdirSync(dir);
     const t0 = Date.now();
-    let problems: string[];
+    let problems: Problem[];
     let figures = '';
+    let built = t0;
     try {
       const subject = await c.build({ tools, quick: args.quick, dir, shared });
+      built = Date.now();
       figures = subject.figures ?? '';
       problems = checkImage(tools, subject);
     } catch (e) {
-      const msg = e instanceof CaseError ? e.message : `${(e as Error).name}: ${(e as Error).message}`;
-      problems = [msg.split('\n')[0]];
+      const text = (e instanceof CaseError ? e.message : `${(e as Error).name}: ${(e as Error).message}`).split('\n')[0];
+      // the kind of a build failure: its text without the details in parentheses
+      problems = [{ kind: `building the image: ${text.replace(/ \(.*$/, '').replace(/ exit \d+$/, ' failed')}`, text }];
     }
     const secs = ((Date.now() - t0) / 1000).toFixed(1);
     if (problems.length === 0) {
@@ -113,9 +117,10 @@ async function main(): Promise<void> {
       failures.set(c.group, (failures.get(c.group) ?? 0) + 1);
       let kept = '';
       if (args.keep) kept = ` [kept in ${keepCase(dir, args.keep, c.name)}]`;
-      process.stdout.write(`FAIL ${c.name}: ${problems.join('; ')}${kept}\n`);
+      for (const p of problems) tally.set(p.kind, (tally.get(p.kind) ?? 0) + 1);
+      process.stdout.write(`FAIL ${c.name}: ${problems.map((p) => p.text).join('; ')}${kept}\n`);
     }
-    if (process.env.H2KIT_INTEROP_TIMES) process.stdout.write(timings(dir));
+    if (process.env.H2KIT_INTEROP_TIMES) process.stdout.write(`  build ${((built - t0) / 1000).toFixed(1)}s; ${timings(dir)}`);
     fs.rmSync(dir, { recursive: true, force: true });
   }
   fs.rmSync(root, { recursive: true, force: true });
@@ -124,6 +129,7 @@ async function main(): Promise<void> {
     return `${g} ${n - (failures.get(g) ?? 0)}/${n}`;
   });
   process.stdout.write(`interop: by group (passed/run): ${groups.join(', ')}; ${((Date.now() - started) / 1000).toFixed(0)}s\n`);
+  for (const [kind, n] of [...tally].sort((a, b) => b[1] - a[1])) process.stdout.write(`interop: ${n} case(s) failed on: ${kind}\n`);
   process.stdout.write(`interop: ${passed} passed, ${failed} failed\n`);
   process.exit(failed ? 1 : 0);
 }

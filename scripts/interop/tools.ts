@@ -63,8 +63,10 @@ function run(cmd: string, args: string[], cwd: string, log: string, timeout: num
 
 /** A one-line account of how a run ended badly, or null when it exited 0. */
 /** Tool output fit for a one-line reason: printable ASCII only, bounded. */
-export function clip(s: string, n = 140): string {
-  return s.trim().replace(/[^\x20-\x7e]/g, '?').slice(0, n);
+export function clip(s: string, n = 160): string {
+  const t = s.trim().replace(/[^\x20-\x7e]/g, '?');
+  // keep both ends: error messages put the path first and the reason last
+  return t.length <= n ? t : `${t.slice(0, n / 2 - 2)} .. ${t.slice(t.length - n / 2 + 2)}`;
 }
 
 export function badEnd(r: Run, what: string): string | null {
