@@ -3,6 +3,7 @@
  * checks with the files it should hold. A case's `build` throws when h2kit itself fails; that is a
  * failure of the case, reported with the reason.
  */
+import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { CASES as CORPUS, Source } from '../../test/helpers/fsck-corpus';
@@ -220,6 +221,46 @@ const mixedFragmented: Fragmenter = async (c) => {
   return deleteHalf(c, t.listing);
 };
 
+/**
+ * Kernel-written fixture images (test/fixtures/kernel, the layout of the kernel fixture corpus:
+ * NAME.img.tar.gz and NAME.tree.json), or another folder of the same layout in H2KIT_INTEROP_FIXTURES.
+ */
+export const FIXTURE_DIR = process.env.H2KIT_INTEROP_FIXTURES ?? path.resolve(__dirname, '../../test/fixtures/kernel');
+
+export function fixtureNames(): string[] {
+  if (!fs.existsSync(FIXTURE_DIR)) return [];
+  return fs
+    .readdirSync(FIXTURE_DIR)
+    .filter((f) => f.endsWith('.img.tar.gz') && fs.existsSync(path.join(FIXTURE_DIR, f.replace(/\.img\.tar\.gz$/, '.tree.json'))))
+    .map((f) => f.replace(/\.img\.tar\.gz$/, ''))
+    .sort();
+}
+
+interface TreeEntry {
+  path?: string;
+  path_hex?: string;
+  type: string;
+  size?: number;
+  sha256?: string;
+}
+
+/** The fixture extracted as the case's image; the regular files its manifest lists. */
+function kernelFixture(name: string): Fragmenter {
+  return async (c) => {
+    execFileSync('tar', ['-xzf', path.join(FIXTURE_DIR, `${name}.img.tar.gz`), '-C', c.dir]);
+    fs.renameSync(path.join(c.dir, `${name}.img`), path.join(c.dir, IMG));
+    const manifest = JSON.parse(fs.readFileSync(path.join(FIXTURE_DIR, `${name}.tree.json`), 'utf8')) as { entries: TreeEntry[] };
+    const out: Listing = new Map();
+    for (const e of manifest.entries) {
+      if (e.type !== 'file' || e.size === undefined || !e.sha256) continue;
+      const bytes = e.path_hex !== undefined ? Buffer.from(e.path_hex, 'hex') : Buffer.from(e.path ?? '', 'utf8');
+      // manifest paths start at the PFS root with '/'; listings have no leading slash
+      out.set(bytes.subarray(bytes[0] === 0x2f ? 1 : 0).toString('hex'), { size: e.size, sha256: e.sha256 });
+    }
+    return out;
+  };
+}
+
 function compaction(job: 'reblock' | 'cleanup', how: string, frag: Fragmenter, quick: boolean, extra: string[] = []): Case {
   return {
     name: `${job}_${how}`,
@@ -279,6 +320,10 @@ export function allCases(): Case[] {
     out.push(compaction(job, 'mixed', mixedFragmented, false));
   }
   out.push(compaction('reblock', 'kernel_all', kernelWritten, false, ['--fill-level', '100']));
+  for (const name of fixtureNames()) {
+    out.push(compaction('reblock', `fixture_${name}`, kernelFixture(name), name === 'frag_bulkfree'));
+    if (/frag|headers|snapshot/.test(name)) out.push(compaction('cleanup', `fixture_${name}`, kernelFixture(name), false));
+  }
   return out;
 }
 
