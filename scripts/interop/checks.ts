@@ -45,6 +45,14 @@ export function runProblem(r: Run, what: string): Problem | null {
   return { kind: `${what} ${r.timedOut ? 'timed out' : r.signal ? `killed by ${r.signal}` : 'failed'}`, text };
 }
 
+/**
+ * What the kernel code says when a read goes wrong but carries on: a block it cannot decompress
+ * (it returns zeros for it) and a check code that does not match.
+ */
+export function kernelComplaints(out: string): string[] {
+  return out.split('\n').filter((l) => /Error during decompression|CHECK FAIL/.test(l));
+}
+
 /** Every check on one image; the problems found (empty when it passes). */
 export function checkImage(t: Tools, s: Subject): Problem[] {
   const problems: Problem[] = [];
@@ -65,7 +73,12 @@ export function checkImage(t: Tools, s: Subject): Problem[] {
   sparseCopy(at(s.image), at('read.img'));
   const out = at('read-out');
   fs.mkdirSync(out);
-  const rb = runProblem(t.readBack('read.img', 'read-out', s.label, s.dir, at('read.log')), 'makefs -o R=/');
+  const readBack = t.readBack('read.img', 'read-out', s.label, s.dir, at('read.log'));
+  const rb = runProblem(readBack, 'makefs -o R=/');
+  const complaints = kernelComplaints(readBack.out);
+  if (complaints.length) {
+    problems.push({ kind: 'makefs -o R=/: kernel read errors', text: `makefs -o R=/: the kernel reported ${complaints.length} read error(s), first: ${clip(complaints[0])}` });
+  }
   if (rb) problems.push(rb);
   else {
     const diffs = compareListings(s.expected, listDir(out));

@@ -6,6 +6,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { showFailures } from '../../scripts/interop/tools';
+import { kernelComplaints } from '../../scripts/interop/checks';
 import { compareListings, listDir } from '../../scripts/interop/listing';
 import { generateTree, treeOptions } from '../../scripts/interop/tree';
 import { tempDir } from '../helpers/cli';
@@ -24,6 +25,12 @@ test('failed checks in hammer2 -v show output are counted, good ones are not', (
   ].join('\n');
   expect(showFailures(out)).toHaveLength(6);
   expect(showFailures(out.split('\n').slice(1, 2).join('\n'))).toEqual([]);
+});
+
+test("the kernel's complaints during the read-back are found", () => {
+  const out = ['read `read.img\'', 'READ PATH: Error during decompression.bio 0000000000060000/1024', 'chain 0000000004c10000.10 meth=0c CHECK FAIL', 'vflush: total dio 63'].join('\n');
+  expect(kernelComplaints(out)).toHaveLength(2);
+  expect(kernelComplaints('read `read.img\'\nbcleanup: clean')).toEqual([]);
 });
 
 test('the read-back comparison names missing, extra and different files', () => {
