@@ -13,7 +13,7 @@ import { fragment } from '../../test/helpers/fragment';
 import { FsWriter, WriteSession } from '../../src/engine';
 import { Gen, generateSymlinkTree, generateTree, longSymlinkLengths, treeOptions } from './tree';
 import { Listing, listDir, listImage } from './listing';
-import { SHA192_NOTE, Subject, sparseCopy } from './checks';
+import { SHA192_NOTE, Subject, fsckCodes, sparseCopy } from './checks';
 import { Tools, badEnd, h2kit } from './tools';
 
 export interface Ctx {
@@ -155,7 +155,8 @@ function workFigures(out: string): string {
   return [bulk && `bulkfree ${bulk} granules`, moved && `moved ${moved}`, seg && `${seg[1]} segments freed, partly filled ${seg[2]}`].filter(Boolean).join(', ');
 }
 
-type Fragmenter = (c: Ctx) => Promise<Listing>;
+/** Builds the image to compact; gives the files it must hold afterwards (and, for fixtures, what fsck found in it before). */
+type Fragmenter = (c: Ctx) => Promise<Listing | { expected: Listing; inherited: Set<string> }>;
 
 /** h2kit formats, its own engine writes files and deletes half of them. */
 const engineFragmented: Fragmenter = async (c) => {
@@ -244,11 +245,19 @@ interface TreeEntry {
   sha256?: string;
 }
 
-/** The fixture extracted as the case's image; the regular files its manifest lists. */
+/**
+ * The fixture extracted as the case's image; the regular files its manifest lists. What h2kit
+ * fsck finds in the fixture itself (after the same bulkfree) is recorded, so that only what
+ * reblock or cleanup adds counts against them.
+ */
 function kernelFixture(name: string): Fragmenter {
   return async (c) => {
     execFileSync('tar', ['-xzf', path.join(FIXTURE_DIR, `${name}.img.tar.gz`), '-C', c.dir]);
     fs.renameSync(path.join(c.dir, `${name}.img`), path.join(c.dir, IMG));
+    sparseCopy(path.join(c.dir, IMG), path.join(c.dir, 'before.img'));
+    must(badEnd(c.tools.bulkfree('before.img', 'DATA', c.dir, path.join(c.dir, 'before-bulkfree.log')), 'makefs -o B on the fixture'));
+    const inherited = new Set(fsckCodes(h2kit(['fsck', '-n', 'before.img'], c.dir, path.join(c.dir, 'before-h2fsck.log')).out).codes);
+    fs.rmSync(path.join(c.dir, 'before.img'));
     const manifest = JSON.parse(fs.readFileSync(path.join(FIXTURE_DIR, `${name}.tree.json`), 'utf8')) as { entries: TreeEntry[] };
     const out: Listing = new Map();
     for (const e of manifest.entries) {
@@ -257,7 +266,7 @@ function kernelFixture(name: string): Fragmenter {
       // manifest paths start at the PFS root with '/'; listings have no leading slash
       out.set(bytes.subarray(bytes[0] === 0x2f ? 1 : 0).toString('hex'), { size: e.size, sha256: e.sha256 });
     }
-    return out;
+    return { expected: out, inherited };
   };
 }
 
@@ -267,7 +276,8 @@ function compaction(job: 'reblock' | 'cleanup', how: string, frag: Fragmenter, q
     group: job,
     quick,
     build: async (c) => {
-      const expected = await frag(c);
+      const made = await frag(c);
+      const { expected, inherited } = made instanceof Map ? { expected: made, inherited: undefined } : made;
       const log = path.join(c.dir, `h2kit-${job}.log`);
       let r = h2kit([job, ...extra, IMG], c.dir, log);
       let before = '';
@@ -279,7 +289,8 @@ function compaction(job: 'reblock' | 'cleanup', how: string, frag: Fragmenter, q
         r = h2kit([job, ...extra, IMG], c.dir, log);
       }
       must(badEnd(r, `h2kit ${job}`));
-      return { dir: c.dir, image: IMG, label: 'DATA', expected, figures: before + workFigures(r.out) };
+      const kept = inherited?.size ? `; h2kit fsck found ${[...inherited].join(', ')} in the fixture before` : '';
+      return { dir: c.dir, image: IMG, label: 'DATA', expected, inherited, figures: before + workFigures(r.out) + kept };
     },
   };
 }
