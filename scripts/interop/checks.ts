@@ -112,7 +112,7 @@ export function checkImage(t: Tools, s: Subject): Problem[] {
         const first = lines.find((l) => fresh.includes(l.split(': ')[1]));
         problems.push({
           kind: `h2kit fsck after bulkfree: ${fresh.join(', ') || `exit ${own.status ?? own.signal}`}`,
-          text: `h2kit fsck after bulkfree exit ${own.status ?? own.signal}${first ? `: ${lines.length} problem(s) ${codes.join(', ')}, first new: ${clip(first)}` : ''}`,
+          text: `h2kit fsck after bulkfree exit ${own.status ?? own.signal}${first ? `: ${lines.length} problem(s) ${codes.join(', ')}, first${inherited.size ? ' new' : ''}: ${clip(first)}` : ''}`,
         });
       }
     }

@@ -7,7 +7,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 
 export const DF_TOOLS = ['fsck_hammer2', 'hammer2', 'makefs'] as const;
-export const H2KIT_BIN = path.resolve(__dirname, '../../bin/run.js');
+/** This checkout's CLI, or another build's `bin/run.js` named by H2KIT_INTEROP_H2KIT. */
+export const H2KIT_BIN = process.env.H2KIT_INTEROP_H2KIT ?? path.resolve(__dirname, '../../bin/run.js');
 
 /** Long enough for the largest image of a default run on a loaded 2-core machine. */
 const DF_TIMEOUT_MS = 180_000;
