@@ -40,10 +40,31 @@ function parseArgs(argv: string[]): Args {
   return a;
 }
 
-/** Scratch space: tmpfs when there is one, because makefs's read-back fsyncs every file it writes. */
+const alive = (pid: number): boolean => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+};
+
+/**
+ * Scratch space: tmpfs when there is one, because makefs's read-back fsyncs every file it writes.
+ * Each run's folder records its pid; the folders of runs that are gone (interrupted: the tools
+ * run synchronously, so no signal handler could clean up) are removed first.
+ */
 function scratchRoot(): string {
   const base = process.env.H2KIT_INTEROP_TMP ?? (fs.existsSync('/dev/shm') ? '/dev/shm' : os.tmpdir());
-  return fs.mkdtempSync(path.join(base, 'h2kit-interop-'));
+  for (const d of fs.readdirSync(base).filter((f) => f.startsWith('h2kit-interop-'))) {
+    const pidFile = path.join(base, d, 'owner.pid');
+    if (!fs.existsSync(pidFile)) continue;
+    const pid = Number(fs.readFileSync(pidFile, 'utf8'));
+    if (pid > 0 && !alive(pid)) fs.rmSync(path.join(base, d), { recursive: true, force: true });
+  }
+  const root = fs.mkdtempSync(path.join(base, 'h2kit-interop-'));
+  fs.writeFileSync(path.join(root, 'owner.pid'), String(process.pid));
+  return root;
 }
 
 function keepCase(from: string, keep: string, name: string): string {
