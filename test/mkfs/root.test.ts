@@ -144,6 +144,36 @@ test('a generated tree: long and UTF-8 names, a large directory, owners, special
   }
 });
 
+test('names that are not UTF-8 are copied byte for byte, each its own entry', () => {
+  const root = tempDir('raw-names');
+  // both decode to the same U+FFFD string: only their bytes tell them apart
+  const raw = [Buffer.from([0x66, 0xff]), Buffer.from([0x66, 0xfe]), Buffer.from([0xc3, 0x28, 0x41])];
+  const rootBuf = Buffer.from(root);
+  raw.forEach((n, i) => fs.writeFileSync(Buffer.concat([rootBuf, Buffer.from('/'), n]), `file ${i}`));
+  fs.mkdirSync(Buffer.concat([rootBuf, Buffer.from('/d'), raw[0]]));
+  fs.writeFileSync(Buffer.concat([rootBuf, Buffer.from('/d'), raw[0], Buffer.from('/in'), raw[1]]), 'nested');
+  const img = path.join(tempDir('raw-img'), 'r.img');
+  const r = h2kit(['mkfs', '--quiet', '--size', 'auto', '--root', root, img]);
+  expect({ status: r.status, stderr: r.stderr }).toEqual({ status: 0, stderr: '' });
+  const o = openImage(img);
+  try {
+    const pfs = o.fs.findPfs('DATA');
+    const top = o.fs.lookupInum(pfs, pfs.inode.meta.inum);
+    const read = (ent: { inum: bigint }): string => {
+      const ino = o.fs.lookupInum(pfs, ent.inum);
+      const out = Buffer.alloc(Number(ino.inode.meta.size));
+      o.fs.readFile(ino, (off, b) => out.set(b, Number(off)));
+      return out.toString();
+    };
+    raw.forEach((n, i) => expect(read(o.fs.lookupName(top, n)!)).toBe(`file ${i}`));
+    const d = o.fs.lookupInum(pfs, o.fs.lookupName(top, Buffer.concat([Buffer.from('d'), raw[0]]))!.inum);
+    expect(read(o.fs.lookupName(d, Buffer.concat([Buffer.from('in'), raw[1]]))!)).toBe('nested');
+    expect(verifyFilesystem(o.chains)).toMatchObject({ checkFailures: [], holes: [], leaks: [] });
+  } finally {
+    o.close();
+  }
+});
+
 test('the same tree, params and SOURCE_DATE_EPOCH give the same image twice', () => {
   const env = { ...process.env, SOURCE_DATE_EPOCH: '1700000000' };
   const params = path.join(REF_DIR, 'a.params.json');

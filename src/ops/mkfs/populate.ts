@@ -95,7 +95,7 @@ export interface PopulateProgress {
   (done: { files: number; bytes: bigint }): void;
 }
 
-function readerOf(abs: string): { read: (off: bigint, len: number) => Uint8Array; close: () => void } {
+function readerOf(abs: Buffer): { read: (off: bigint, len: number) => Uint8Array; close: () => void } {
   const fd = fs.openSync(abs, 'r');
   return {
     read: (off, len) => {
@@ -145,7 +145,7 @@ export function populate(
     }
     const parentRel = e.rel.includes('/') ? e.rel.slice(0, e.rel.lastIndexOf('/')) : '';
     const dir = dirs.get(parentRel);
-    if (!dir) throw new H2Error(`${e.abs}: its directory was not copied`);
+    if (!dir) throw new H2Error(`${e.abs.toString('utf8')}: its directory was not copied`);
     const prior = e.type !== OBJTYPE_DIRECTORY && e.nlink > 1 ? linked.get(e.identity) : undefined;
     if (prior) {
       w.link(dir, e.name, prior.inum, prior.type);

@@ -4,7 +4,6 @@
  * byte-wise, directories before their contents.
  */
 import * as fs from 'node:fs';
-import * as path from 'node:path';
 import { EXIT, H2Error } from '../../engine/errors';
 import {
   OBJTYPE_BDEV,
@@ -17,11 +16,15 @@ import {
 } from '../../format';
 
 export interface SourceEntry {
-  /** path relative to the root ('' for the root itself), '/'-separated */
+  /**
+   * path relative to the root ('' for the root itself), '/'-separated, one character per byte
+   * (latin1): names need not be UTF-8, and two different names must never look alike here
+   */
   rel: string;
   /** the name as bytes (as readdir gave it) */
   name: Buffer;
-  abs: string;
+  /** the absolute path as bytes: the file system takes any byte but '/' and NUL in a name */
+  abs: Buffer;
   type: number;
   /** permission and special bits (mode & 07777) */
   perm: number;
@@ -66,6 +69,8 @@ function devParts(rdev: bigint): [number, number] {
   return [major, minor];
 }
 
+const SLASH = Buffer.from('/');
+
 export function scanTree(root: string, skipUnreadable: boolean): ScanResult {
   const entries: SourceEntry[] = [];
   const skipped: ScanResult['skipped'] = [];
@@ -77,12 +82,13 @@ export function scanTree(root: string, skipUnreadable: boolean): ScanResult {
   }
   if (!rootStat.isDirectory()) throw new H2Error(`--root ${root}: not a directory`, EXIT.USAGE);
 
-  const problem = (p: string, why: string): void => {
+  const problem = (abs: Buffer, why: string): void => {
+    const p = abs.toString('utf8');
     if (!skipUnreadable) throw new H2Error(`${p}: cannot be read (${why}); use --skip-unreadable to leave it out`, EXIT.FAILURE);
     skipped.push({ path: p, reason: why });
   };
 
-  const visit = (abs: string, rel: string, name: Buffer, depth: number, st: fs.BigIntStats): void => {
+  const visit = (abs: Buffer, rel: string, name: Buffer, depth: number, st: fs.BigIntStats): void => {
     const type = typeOf(st);
     if (type === null) {
       problem(abs, 'unsupported file type');
@@ -126,7 +132,7 @@ export function scanTree(root: string, skipUnreadable: boolean): ScanResult {
     }
     names.sort(Buffer.compare);
     for (const n of names) {
-      const childAbs = path.join(abs, n.toString('utf8'));
+      const childAbs = Buffer.concat([abs, SLASH, n]);
       let cst: fs.BigIntStats;
       try {
         cst = fs.lstatSync(childAbs, { bigint: true });
@@ -134,9 +140,10 @@ export function scanTree(root: string, skipUnreadable: boolean): ScanResult {
         problem(childAbs, (e as NodeJS.ErrnoException).code ?? 'unreadable');
         continue;
       }
-      visit(childAbs, rel ? `${rel}/${n.toString('utf8')}` : n.toString('utf8'), n, depth + 1, cst);
+      const name = n.toString('latin1');
+      visit(childAbs, rel ? `${rel}/${name}` : name, n, depth + 1, cst);
     }
   };
-  visit(root, '', Buffer.alloc(0), 0, rootStat);
+  visit(Buffer.from(root), '', Buffer.alloc(0), 0, rootStat);
   return { entries, skipped };
 }
