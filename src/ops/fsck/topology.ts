@@ -4,7 +4,7 @@
  * walk records what passes 3 and 4 need: the inodes and directory entries of each PFS, and the
  * statistics each inode and indirect block should carry.
  */
-import { Blockref, brefRadix, childStats, embedDirent, embedStats, keyEnd } from '../../format/blockref';
+import { Blockref, EmbedStats, brefRadix, childStats, embedDirent, embedStats, keyEnd } from '../../format/blockref';
 import { hex64 } from '../../format/bytes';
 import {
   BREF_TYPE_DATA,
@@ -267,16 +267,19 @@ function checkStats(b: Blockref, kids: Blockref[], superRoot: boolean, out: Prob
   }
   const st = embedStats(b);
   if (hidden || (st.dataCount === dataCount && st.inodeCount === inodeCount)) return;
-  if (superRoot) {
-    const uncounted = fullInodes - st.inodeCount;
-    if (uncounted >= 0n && uncounted <= BigInt(SET_COUNT) && fullData - st.dataCount === uncounted * BigInt(INODE_BYTES)) return;
-  }
+  if (superRoot && kernelSuperRootStats(st, { dataCount: fullData, inodeCount: fullInodes })) return;
   out.push({
     code: 'STATS_COUNT',
     ...at(b),
     target,
     detail: `data ${st.dataCount} inodes ${st.inodeCount}, computed data ${dataCount} inodes ${inodeCount}`,
   });
+}
+
+/** The kernel's form of the super-root's stats: the full sum less 0 to SET_COUNT PFS inode blocks. */
+export function kernelSuperRootStats(st: EmbedStats, full: EmbedStats): boolean {
+  const uncounted = full.inodeCount - st.inodeCount;
+  return uncounted >= 0n && uncounted <= BigInt(SET_COUNT) && full.dataCount - st.dataCount === uncounted * BigInt(INODE_BYTES);
 }
 
 function pfsRoot(b: Blockref, inode: Inode, report: Report): PfsFacts {
