@@ -74,6 +74,7 @@ const EXPECTED_NOTES: Record<string, string[]> = {
   fa_growfs_twice: ['HDR_STALE'],
   fa_two_headers: ['HDR_STALE'],
   fa_misc: ['FREEMAP_LEAK'],
+  fa_dedup: ['FREEMAP_LEAK'],
 };
 
 test('the kernel fixtures are there', () => {

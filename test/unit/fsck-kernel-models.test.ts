@@ -1,9 +1,12 @@
 /**
  * The two pieces of kernel arithmetic fsck models (docs/fsck.md, pass 4), as properties: what the
- * kernel's operations produce is accepted, and anything off that pattern is still reported.
+ * kernel's operations produce is accepted, and anything off that pattern is still reported. And
+ * the traversal guard lets the kernel's dedup share a data block without bound.
  */
 import fc from 'fast-check';
-import { FREEMAP_LEVEL1_SIZE, INODE_BYTES, SET_COUNT, ZONE_SEG } from '../../src/format/constants';
+import { Blockref, emptyBlockref } from '../../src/format/blockref';
+import { BREF_TYPE_DATA, BREF_TYPE_INDIRECT, FREEMAP_LEVEL1_SIZE, INODE_BYTES, SET_COUNT, ZONE_SEG } from '../../src/format/constants';
+import { MAX_BLOCK_VISITS, TraversalGuard } from '../../src/engine/guard';
 import { allocatorFreeAgrees } from '../../src/ops/fsck/check';
 import { kernelSuperRootStats } from '../../src/ops/fsck/topology';
 
@@ -59,5 +62,16 @@ describe("the kernel's super-root stats", () => {
         expect(kernelSuperRootStats({ dataCount: full.dataCount - many * BigInt(INODE_BYTES), inodeCount: full.inodeCount - many }, full)).toBe(false);
       }),
     );
+  });
+});
+
+describe('the traversal guard and live dedup', () => {
+  const at = (type: number): Blockref => ({ ...emptyBlockref(), type, dataOff: 0x8c00000n | 16n });
+
+  test('a data block may be entered any number of times; a metadata block at most MAX_BLOCK_VISITS', () => {
+    const g = new TraversalGuard();
+    for (let i = 0; i < 5 * MAX_BLOCK_VISITS; i++) expect(g.check(at(BREF_TYPE_DATA), 3)).toBeNull();
+    for (let i = 0; i < MAX_BLOCK_VISITS; i++) expect(g.check(at(BREF_TYPE_INDIRECT), 3)).toBeNull();
+    expect(g.check(at(BREF_TYPE_INDIRECT), 3)).toMatch(/referenced more than/);
   });
 });
