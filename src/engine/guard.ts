@@ -1,15 +1,17 @@
 /**
  * Protection against hostile topologies. A damaged or crafted image can hold blockrefs that
  * point back to an ancestor (a cycle) or many references to one block (exponential fan-in).
- * A real HAMMER2 tree is shallow, and a block is shared only by snapshots, so traversals stop
- * past these bounds instead of running forever.
+ * A real HAMMER2 tree is shallow, and a metadata block is shared only by snapshots, so
+ * traversals stop past these bounds instead of running forever. Data blocks are leaves (no
+ * fan-out to multiply) and the kernel's live dedup points any number of references at one
+ * (makefs writing 19,000 zero blocks without compression leaves one), so they are not counted.
  */
 import { Blockref, brefRadix } from '../format/blockref';
-import { OFF_MASK } from '../format/constants';
+import { BREF_TYPE_DATA, OFF_MASK } from '../format/constants';
 
 /** Deeper than any real tree: 64-bit keys split at least 32 ways per level, a few inode levels. */
 export const MAX_TREE_DEPTH = 96;
-/** How often one physical block may be entered in one traversal (snapshot sharing stays far below). */
+/** How often one metadata block may be entered in one traversal (snapshot sharing stays far below). */
 export const MAX_BLOCK_VISITS = 256;
 
 export class TraversalGuard {
@@ -24,7 +26,7 @@ export class TraversalGuard {
       this.skipped++;
       return `tree deeper than ${MAX_TREE_DEPTH} levels (a blockref cycle?)`;
     }
-    if (brefRadix(bref) === 0) return null;
+    if (brefRadix(bref) === 0 || bref.type === BREF_TYPE_DATA) return null;
     const off = bref.dataOff & OFF_MASK;
     const k = Number(off);
     const n = (this.visits.get(k) ?? 0) + 1;

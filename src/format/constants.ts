@@ -218,8 +218,6 @@ export const INODE_OBJTYPES: ReadonlySet<number> = new Set([
 ]);
 /** meta.mode holds the permission, setuid, setgid and sticky bits only; the type is meta.type. */
 export const MODE_PERM_MASK = 0o7777;
-/** The longest symlink target the kernel accepts (PATH_MAX on DragonFly). */
-export const SYMLINK_MAX = 1024;
 
 export const PFSTYPE_NONE = 0x00;
 export const PFSTYPE_CACHE = 0x01;

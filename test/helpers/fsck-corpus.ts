@@ -128,25 +128,24 @@ export const CASES: Case[] = [
       });
     },
   },
-  {
-    code: 'FREEMAP_HOLE',
-    on: 'lz4',
-    make: (ed) => {
-      const leaf = ed.find((v) => v.bref.type === BREF_TYPE_FREEMAP_LEAF, BREF_TYPE_FREEMAP);
-      // clear the bitmap of the segment holding a file's inode: its granules read as free
-      const fileOff = ed.find(bigFile).bref.dataOff & ~0x3fn;
-      const seg = Number((fileOff & (FREEMAP_LEVEL1_SIZE - 1n)) >> 22n);
-      ed.patch((leaf.bref.dataOff & ~0x3fn) + BigInt(seg * 128 + 0x40), new Uint8Array(64));
-      ed.reseal(leaf);
-    },
-  },
+  { code: 'FREEMAP_HOLE', on: 'lz4', make: (ed) => clearFileSegment(ed) },
   { code: 'FREEMAP_LEAK', on: 'lz4', make: () => undefined },
   {
     code: 'FREEMAP_UNREADABLE',
     on: 'lz4',
     make: (ed) => ed.patch((ed.find((v) => v.bref.type === BREF_TYPE_FREEMAP_LEAF, BREF_TYPE_FREEMAP).bref.dataOff & ~0x3fn) + 0x40n, Uint8Array.of(0x99)),
   },
-  { code: 'RECOVERY_NEEDED', on: 'lz4', make: (ed) => ed.editHeader(0, (h) => (h.freemapTid = h.mirrorTid - 1n)) },
+  {
+    // the same free granules, but every block is newer than freemap_tid: recovery marks them
+    code: 'RECOVERY_NEEDED',
+    on: 'lz4',
+    make: (ed) => {
+      clearFileSegment(ed);
+      ed.editHeader(0, (h) => (h.freemapTid = 0n));
+    },
+  },
+  // no block is newer than freemap_tid and free: nothing to recover
+  { code: 'FREEMAP_TID_BEHIND', on: 'lz4', make: (ed) => ed.editHeader(0, (h) => (h.freemapTid = h.mirrorTid - 1n)) },
   { code: 'PFS_ROOT', on: 'lz4', make: (ed) => ed.editInode(ed.find((v) => v.bref.type === BREF_TYPE_INODE && inodeDepth(v) === 1), (i) => (i.meta.pfsType = 0x77)) },
   {
     code: 'CHILD_MISPLACED',
@@ -209,6 +208,15 @@ export const CASES: Case[] = [
   },
   { code: 'STATS_ALLOCATOR_FREE', on: 'lz4', make: (ed) => ed.editHeader(0, (h) => (h.allocatorFree += 16384n)) },
 ];
+
+/** Clear the freemap bitmap of the segment holding a file's inode: its granules read as free. */
+function clearFileSegment(ed: Editor): void {
+  const leaf = ed.find((v) => v.bref.type === BREF_TYPE_FREEMAP_LEAF, BREF_TYPE_FREEMAP);
+  const fileOff = ed.find(bigFile).bref.dataOff & ~0x3fn;
+  const seg = Number((fileOff & (FREEMAP_LEVEL1_SIZE - 1n)) >> 22n);
+  ed.patch((leaf.bref.dataOff & ~0x3fn) + BigInt(seg * 128 + 0x40), new Uint8Array(64));
+  ed.reseal(leaf);
+}
 
 /** The images the cases start from: two reference images and one our mkfs makes (call once per suite). */
 export function corpusImages(): Record<Source, string> {

@@ -24,6 +24,11 @@ export function headerPass(vols: VolumeSet, report: Report): void {
     const best = v.selection.copies[v.selection.best];
     for (const c of v.selection.copies) {
       const loc = { ...locate(BREF_TYPE_VOLUME, c.offset, BigInt(c.index), `${v.path} copy ${c.index}`), device: v.path };
+      // growfs zeroes the header copies of the zones it adds; the commits fill them in rotation
+      if (c.status === 'bad-magic' && c.raw && c.raw.every((x) => x === 0)) {
+        report('HDR_STALE', loc, 'never written: all zero, as growfs leaves the copies of the zones it adds');
+        continue;
+      }
       const code = STATUS_CODES[c.status];
       if (code) {
         report(code, loc, c.detail);
@@ -32,14 +37,17 @@ export function headerPass(vols: VolumeSet, report: Report): void {
       if (c.status !== 'ok' || c === best) continue;
       const h = c.header!;
       const b = best.header!;
-      if (h.mirrorTid < b.mirrorTid) report('HDR_STALE', loc, `mirror_tid 0x${hex64(h.mirrorTid)} < 0x${hex64(b.mirrorTid)}`);
+      const older = h.mirrorTid < b.mirrorTid;
+      // growfs only ever grows: an older copy may still give the sizes of before
+      const grown = older && h.voluSize <= b.voluSize && h.totalSize <= b.totalSize;
+      const sizes = grown ? `; sizes from before a growfs: volu_size 0x${hex64(h.voluSize)}, total_size 0x${hex64(h.totalSize)}` : '';
+      if (older) report('HDR_STALE', loc, `mirror_tid 0x${hex64(h.mirrorTid)} < 0x${hex64(b.mirrorTid)}${h.voluSize !== b.voluSize || h.totalSize !== b.totalSize ? sizes : ''}`);
       const fields: [string, unknown, unknown][] = [
         ['fsid', uuidToString(h.fsid), uuidToString(b.fsid)],
         ['version', h.version, b.version],
-        ['volu_size', h.voluSize, b.voluSize],
         ['volu_id', h.voluId, b.voluId],
-        ['total_size', h.totalSize, b.totalSize],
       ];
+      if (!grown) fields.push(['volu_size', h.voluSize, b.voluSize], ['total_size', h.totalSize, b.totalSize]);
       for (const [name, x, y] of fields) if (x !== y) report('HDR_DISAGREE', loc, name);
     }
   }

@@ -48,7 +48,7 @@ export const PROBLEMS = {
   BREF_TID: P('BREF_TID', 'warning', 'blockref {where}: mirror_tid above its parent\'s ({detail})', 'lower its tids to the repair\'s commit, which the parents then carry'),
   BLOCK_SHARED: P('BLOCK_SHARED', 'error', 'block {where}: referenced more than once ({detail})', 'copy the block for one of the references (needs -y)'),
   FREEMAP_HOLE: P('FREEMAP_HOLE', 'error', 'freemap {where}: a referenced block is marked free', 'mark it allocated (freemap rebuild)', true),
-  FREEMAP_LEAK: P('FREEMAP_LEAK', 'info', 'freemap {where}: allocated but unreferenced', 'free it (freemap rebuild; bulkfree does the same)', true),
+  FREEMAP_LEAK: P('FREEMAP_LEAK', 'info', 'freemap {where}: allocated but unreferenced', 'none: bulkfree reclaims it (h2kit cleanup)', false, true),
   PFS_ROOT: P('PFS_ROOT', 'error', 'PFS {where}: malformed root inode ({detail})', 'rewrite the field from the PFS name and type (needs -y)'),
   CHILD_MISPLACED: P('CHILD_MISPLACED', 'error', 'blockref {where}: {detail}', 'cut the blockref after saving what reads (needs -y)'),
   INODE_KEY: P('INODE_KEY', 'error', 'inode {where}: its key is not its inode number ({detail})', 'rekey it under its inode number (needs -y)'),
@@ -68,7 +68,8 @@ export const PROBLEMS = {
   STATS_COUNT: P('STATS_COUNT', 'warning', 'blockref {where}: embed.stats {detail}', 'set the counts to the computed values', true),
   STATS_ALLOCATOR_FREE: P('STATS_ALLOCATOR_FREE', 'warning', 'volume header: allocator_free {detail}', 'set it to the computed value', true),
   FREEMAP_UNREADABLE: P('FREEMAP_UNREADABLE', 'error', 'freemap: cannot be loaded ({detail}); holes and leaks were not checked', 'rebuild the freemap from the topology', true),
-  RECOVERY_NEEDED: P('RECOVERY_NEEDED', 'warning', 'freemap_tid {detail} is below mirror_tid: recovery has not run', 'run the recovery scan', true),
+  RECOVERY_NEEDED: P('RECOVERY_NEEDED', 'warning', 'freemap_tid {detail}: recovery has not run', 'run the recovery scan (the kernel runs it at mount)', true),
+  FREEMAP_TID_BEHIND: P('FREEMAP_TID_BEHIND', 'info', 'freemap_tid {detail}, with nothing to recover', 'none: the kernel leaves it so when a flush has no freemap change', false, true),
 } as const;
 
 export type ProblemCode = keyof typeof PROBLEMS;

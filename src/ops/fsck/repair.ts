@@ -109,7 +109,9 @@ function repairRun(run: WriteRun, opts: RepairOptions): RepairResult {
   let rounds = 0;
   const wanted = (p: Problem): boolean => {
     const def = PROBLEMS[p.code];
-    if (def.noFix) return false;
+    // Notes are not repairs (e2fsck's rule): a check that is clean apart from notes leaves the
+    // device as it is. Leaks are bulkfree's to reclaim (h2kit cleanup).
+    if (def.noFix || def.severity === 'info') return false;
     if (opts.mode === 'preen') return def.preenSafe;
     if (opts.mode === 'yes' || always) return true;
     const id = identity(p);

@@ -4,7 +4,7 @@
  * walk records what passes 3 and 4 need: the inodes and directory entries of each PFS, and the
  * statistics each inode and indirect block should carry.
  */
-import { Blockref, brefRadix, childStats, embedDirent, embedStats, keyEnd } from '../../format/blockref';
+import { Blockref, EmbedStats, brefRadix, childStats, embedDirent, embedStats, keyEnd } from '../../format/blockref';
 import { hex64 } from '../../format/bytes';
 import {
   BREF_TYPE_DATA,
@@ -20,7 +20,8 @@ import {
   INODE_OBJTYPES,
   MODE_PERM_MASK,
   BREF_TYPES_ON_MEDIA,
-  SYMLINK_MAX,
+  INODE_BYTES,
+  SET_COUNT,
   PFS_TYPES,
   OBJTYPE_DIRECTORY,
   OBJTYPE_SOFTLINK,
@@ -58,6 +59,8 @@ export interface TopologyResult {
   bytes: number;
   /** 16 KiB granules the volume topology uses */
   used: Set<bigint>;
+  /** the granules of those blocks newer than freemap_tid (what recovery would mark) */
+  recent: Set<bigint>;
   pfs: PfsFacts[];
   /** pass 4 findings on embed.stats, made during the walk */
   stats: Problem[];
@@ -68,6 +71,8 @@ export function topologyPass(chains: ChainReader, add: (p: Problem) => void, opt
   const total = chains.vols.totalSize;
   const fs = new FsReader(chains);
   const used = new Set<bigint>();
+  const recent = new Set<bigint>();
+  const freemapTid = chains.header.freemapTid;
   // metadata block → the PFS (key) that first referenced it; Number keys, as in the guard
   const seen = new Map<number, bigint>();
   const pfsByKey = new Map<bigint, PfsFacts>();
@@ -91,7 +96,10 @@ export function topologyPass(chains: ChainReader, add: (p: Problem) => void, opt
       const placed = checkBlockref(v, root, total, report);
       const radix = brefRadix(b);
       // A block outside the volumes or in a reserved segment is its own error, not a freemap hole.
-      if (radix !== 0 && root === BREF_TYPE_VOLUME && placed) addGranules(used, b.dataOff, 1 << radix);
+      if (radix !== 0 && root === BREF_TYPE_VOLUME && placed) {
+        addGranules(used, b.dataOff, 1 << radix);
+        if (b.mirrorTid > freemapTid) addGranules(recent, b.dataOff, 1 << radix);
+      }
       // Data blocks may be shared (live dedup), and snapshots share metadata between PFSs;
       // metadata referenced twice inside one PFS is not allowed.
       if (radix !== 0 && b.type !== BREF_TYPE_DATA) {
@@ -161,7 +169,7 @@ export function topologyPass(chains: ChainReader, add: (p: Problem) => void, opt
   if (opts.pfs !== undefined && !list.some((p) => p.selected)) {
     throw new PfsNotFound(opts.pfs, list.map((p) => p.name));
   }
-  return { blockrefs, bytes, used, pfs: list, stats };
+  return { blockrefs, bytes, used, recent, pfs: list, stats };
 }
 
 /** --pfs named no PFS: a usage error (fsck exit 16). */
@@ -237,27 +245,44 @@ function checkOrder(kids: Blockref[], parent: Blockref, kidInodes: Blockref[], r
 }
 
 /**
- * embed.stats of an inode or indirect blockref: the sum over its children. The super-root's
- * blockref (newfs, makefs and the kernel agree) leaves out its PFS inodes' own blocks and counts
- * only what they carry.
+ * embed.stats of an inode or indirect blockref: the sum over its children.
+ *
+ * The super-root's blockref has two valid forms. newfs and makefs write it without its PFS
+ * inodes' own blocks (only what they carry), and so does our commit. The kernel then moves it
+ * by each child's full share as it inserts and deletes entries, which keeps newfs's offset
+ * forever: the kernel's form is the full sum less one inode block per PFS that newfs made
+ * (none to SET_COUNT of them), whatever happened to those PFSs later (created or snapshotted
+ * PFSs count in full; deleting a newfs PFS takes its full share off).
  */
 function checkStats(b: Blockref, kids: Blockref[], superRoot: boolean, out: Problem[], hidden: boolean, target: Target): void {
   let dataCount = 0n;
   let inodeCount = 0n;
+  let fullData = 0n;
+  let fullInodes = 0n;
   for (const k of kids) {
     if (k.type === BREF_TYPE_EMPTY) continue;
     const c = superRoot ? embedStats(k) : childStats(k);
     dataCount += c.dataCount;
     inodeCount += c.inodeCount;
+    const f = childStats(k);
+    fullData += f.dataCount;
+    fullInodes += f.inodeCount;
   }
   const st = embedStats(b);
   if (hidden || (st.dataCount === dataCount && st.inodeCount === inodeCount)) return;
+  if (superRoot && kernelSuperRootStats(st, { dataCount: fullData, inodeCount: fullInodes })) return;
   out.push({
     code: 'STATS_COUNT',
     ...at(b),
     target,
     detail: `data ${st.dataCount} inodes ${st.inodeCount}, computed data ${dataCount} inodes ${inodeCount}`,
   });
+}
+
+/** The kernel's form of the super-root's stats: the full sum less 0 to SET_COUNT PFS inode blocks. */
+export function kernelSuperRootStats(st: EmbedStats, full: EmbedStats): boolean {
+  const uncounted = full.inodeCount - st.inodeCount;
+  return uncounted >= 0n && uncounted <= BigInt(SET_COUNT) && full.dataCount - st.dataCount === uncounted * BigInt(INODE_BYTES);
 }
 
 function pfsRoot(b: Blockref, inode: Inode, report: Report): PfsFacts {
@@ -286,8 +311,9 @@ function inodeFacts(pfs: PfsFacts, b: Blockref, inode: Inode, report: Report): v
   const direct = (m.opFlags & OPFLAG_DIRECTDATA) !== 0;
   if (direct && m.size > BigInt(inode.u.length)) report('FILE_EXTENT', loc, `size ${m.size} with data embedded in the inode (at most ${inode.u.length})`);
   if (m.type === OBJTYPE_SOFTLINK) {
+    // No upper limit: the kernel stores whatever target it is given as file data (makefs on
+    // Linux writes targets up to 4095 bytes); MAXPATHLEN only limits what DragonFly resolves.
     if (m.size === 0n) report('SYMLINK_BAD', loc, 'empty target');
-    else if (m.size > BigInt(SYMLINK_MAX)) report('SYMLINK_BAD', loc, `target of ${m.size} bytes (at most ${SYMLINK_MAX})`);
     else if (direct && m.size <= BigInt(inode.u.length) && inode.u.subarray(0, Number(m.size)).includes(0)) report('SYMLINK_BAD', loc, 'NUL byte in the target');
   }
   pfs.inodes.set(b.key, { dataOff: b.dataOff, key: b.key, type: m.type, nlinks: m.nlinks, iparent: m.iparent, size: m.size, lastDataKey: -1n });
