@@ -21,7 +21,8 @@ export abstract class ShowCommand extends H2Command {
         this.emitJson(`dump ${this.which}`, showJson(s, this.which, opts));
       } else {
         const sink = new FdSink(1);
-        showText(s, this.which, opts, sink);
+        const diag = new FdSink(2);
+        showText(s, this.which, opts, sink, { write: (t) => (diag.write(t), diag.flush()) });
         sink.flush();
       }
     } finally {

@@ -20,7 +20,8 @@ async function render(name: string, which: ShowWhich, opts: Partial<ShowOptions>
     const s = await openReadOnly(img.spec);
     try {
       const parts: string[] = [];
-      renderShow(s.vols, which, { ...DEFAULT_SHOW_OPTIONS, ...opts }, { write: (x) => parts.push(x) });
+      const sink = { write: (x: string) => void parts.push(x) };
+      renderShow(s.vols, which, { ...DEFAULT_SHOW_OPTIONS, ...opts }, sink, sink);
       return Buffer.from(parts.join(''), 'latin1');
     } finally {
       s.close();

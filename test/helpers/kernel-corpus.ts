@@ -59,11 +59,33 @@ export function madeRecord(name: string): MadeRecord {
   return JSON.parse(kernelFile(name, 'made.json').toString('utf8')) as MadeRecord;
 }
 
+/**
+ * The manifest of NAME, as the image is read back: a directory's link count is not part of it
+ * (HAMMER2 keeps its own rule for directories), and a manifest that lists only the DATA PFS
+ * leaves the others unchecked.
+ */
 export function treeManifest(name: string): TreeEntry[] {
   const doc = JSON.parse(kernelFile(name, 'tree.json').toString('utf8')) as { version: number; entries: TreeEntry[] };
   if (doc.version !== 1) throw new Error(`${name}.tree.json: version ${doc.version}, expected 1`);
-  return doc.entries;
+  return doc.entries.map((e) => {
+    if (e.type !== 'dir' || e.nlink === undefined) return e;
+    const { nlink: _dirLinks, ...rest } = e;
+    return rest;
+  });
 }
+
+/** The PFSs a manifest speaks of (entries without `pfs` are in DATA). */
+export function manifestPfs(entries: TreeEntry[]): Set<string> {
+  return new Set(entries.map((e) => e.pfs ?? 'DATA'));
+}
+
+/**
+ * Images whose own fsck_hammer2 run failed, with why; what DragonFly writes is valid all the
+ * same (its checker reads every header copy, and growfs leaves the new zones' copies zeroed).
+ */
+export const DRAGONFLY_FSCK_FAILS: Record<string, string> = {
+  fa_growfs_zeroed: 'growfs clears the header copies of the zones it adds: bad magic there',
+};
 
 export interface KernelImage {
   name: string;

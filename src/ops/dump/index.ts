@@ -7,8 +7,8 @@ export * from './show';
 export * from './model';
 export * from './objects';
 
-export function showText(s: ReadSession, which: ShowWhich, opts: Partial<ShowOptions>, out: TextSink): void {
-  renderShow(s.vols, which, { ...DEFAULT_SHOW_OPTIONS, ...opts }, out);
+export function showText(s: ReadSession, which: ShowWhich, opts: Partial<ShowOptions>, out: TextSink, diag?: TextSink): void {
+  renderShow(s.vols, which, { ...DEFAULT_SHOW_OPTIONS, ...opts }, out, diag);
 }
 
 export function showJson(s: ReadSession, which: ShowWhich, opts: Partial<ShowOptions>): Record<string, unknown> {

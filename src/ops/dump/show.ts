@@ -71,7 +71,7 @@ import {
   INODE_FILENAME_OFF,
   INODE_BYTES,
 } from '../../format';
-import { TraversalGuard, VolumeSet, headerCopyRootBref } from '../../engine';
+import { TraversalGuard, VolumeSet, headerCopyRootBref, splitVolumePaths } from '../../engine';
 import { cName, fixedRatio, hexN, padRight, time64ToStr } from '../common/cfmt';
 import { FreemapTotals, countFreemapBlocks, newFreemapTotals } from './freemap-totals';
 
@@ -489,8 +489,45 @@ export interface ShowResult {
   bytes: number;
 }
 
-/** Render `which` for the filesystem `vols` into `out`. */
-export function renderShow(vols: VolumeSet, which: ShowWhich, opts: ShowOptions, out: TextSink): ShowResult {
+const hex8 = (v: number): string => (v >>> 0).toString(16).padStart(8, '0');
+
+/**
+ * What the DragonFly tool says on stderr of the header copies it passes over while it looks
+ * for the best one: it reads every volume's copies as it adds the volume, then the root
+ * volume's again, all before its first line of output. Some of its messages end without a
+ * newline, and so do these.
+ */
+export function headerDiagnostics(vols: VolumeSet): string {
+  let text = '';
+  const byPath = new Map(vols.list.map((v) => [v.path, v]));
+  const order = [...splitVolumePaths(vols.spec), vols.root.path];
+  for (const path of order) {
+    const v = byPath.get(path);
+    if (!v) continue;
+    for (const c of v.selection.copies) {
+      const at = `${path} #${c.index}: `;
+      if (c.status === 'bad-magic') text += `${at}bad magic\n`;
+      else if (c.status === 'reverse-endian') text += `${at}reverse-endian filesystem detected`;
+      else if (c.status.startsWith('crc-') && c.raw && c.header) {
+        const crcs = computeVolumeCrcs(c.raw);
+        if (c.status === 'crc-sect0') text += `${at}volume header crc mismatch sect0 ${hex8(c.header.icrcSects[VOL_ICRC_SECT0])}/${hex8(crcs.sect0)}\n`;
+        else if (c.status === 'crc-sect1') text += `${at}volume header crc mismatch sect1 ${hex8(c.header.icrcSects[VOL_ICRC_SECT1])}/${hex8(crcs.sect1)}`;
+        else text += `${at}volume header crc mismatch vh ${hex8(c.header.icrcVolheader)}/${hex8(crcs.volheader)}`;
+      }
+    }
+  }
+  return text;
+}
+
+/**
+ * Render `which` for the filesystem `vols` into `out`; the header diagnostics the DragonFly
+ * tool prints on stderr go to `diag` first (pass `out` itself for the tool's combined output).
+ */
+export function renderShow(vols: VolumeSet, which: ShowWhich, opts: ShowOptions, out: TextSink, diag?: TextSink): ShowResult {
+  if (diag) {
+    const d = headerDiagnostics(vols);
+    if (d) diag.write(d);
+  }
   const ctx: Ctx = { vols, opts, out, initTab: -1, totals: newFreemapTotals(), brefs: 0, bytes: 0, guard: new TraversalGuard() };
   for (const v of vols.list) out.write(`checkvolu header ${v.id} ${hex64(v.size)}/${hex64(v.dev.size)}\n`);
 
