@@ -135,7 +135,7 @@ export class ReadOnlyDevice implements BlockSource {
     const st = statTarget(path);
     const w = opts.allowWriter ? null : writerOf(st);
     if (w) {
-      throw new CannotOpenError(`${path}: being written by h2kit (pid ${w.pid}, ${w.purpose}, since ${w.since}); wait for it, or give --force to read it anyway`);
+      throw new CannotOpenError(`${path}: in use by another h2kit process (pid ${w.pid}, ${w.purpose}, since ${w.since}); wait for it, or give --force to read it anyway`);
     }
     let fd: number;
     try {
