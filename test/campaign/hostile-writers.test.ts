@@ -9,12 +9,12 @@
  * Never a crash (an error other than H2Error/FormatError), never a write-guard refusal (that is
  * a bug in h2kit, not a property of the image), never a heap that grows without bound.
  * npm test runs a sample; `npm run test:long` runs H2KIT_CAMPAIGN_CASES (default 10,000) per
- * command, spread over the images.
+ * command, spread over the images. H2KIT_CAMPAIGN_SEEDS=5,17 replays only those seeds.
  */
 import * as path from 'node:path';
 import { BREF_TYPE_FREEMAP } from '../../src/format';
 import { ReadOnlyDevice, WriteGuardError } from '../../src/engine';
-import { FSCK_EXIT, fsckVolumes, repairExitCode, runRepair } from '../../src/ops/fsck';
+import { FSCK_EXIT, PROBLEMS, ProblemCode, fsckVolumes, repairExitCode, runRepair } from '../../src/ops/fsck';
 import { OverlayDevice, metadataTargets, rng } from '../helpers/corrupt';
 import { Editor } from '../helpers/edit';
 import { KINDS, Kind, mutate, smashBlock } from '../helpers/mutate';
@@ -32,6 +32,8 @@ const BASES: Base[] = ['own', 'frag', 'camp_shared'];
 const WRITERS: Writer[] = ['fsck-y', 'reblock', 'cleanup'];
 type Mutation = Kind | 'smash';
 const MUTATIONS: Mutation[] = [...KINDS, 'smash'];
+
+const ONLY = process.env.H2KIT_CAMPAIGN_SEEDS ? new Set(process.env.H2KIT_CAMPAIGN_SEEDS.split(',').map(Number)) : null;
 
 const images = new Map<Base, string>();
 beforeAll(async () => {
@@ -79,6 +81,10 @@ describe.each(WRITERS.flatMap((w) => BASES.map((b) => [w, b] as [Writer, Base]))
       const targets = metadataTargets(cleanVols);
       cleanVols.close();
       for (let seed = 1; seed <= cases; seed++) {
+        if (ONLY && !ONLY.has(seed)) {
+          tally.skipped++;
+          continue;
+        }
         const r = rng(seed * 7877 + WRITERS.indexOf(writer) * 131 + baseName.length);
         const ed = new Editor(base);
         const mutation = MUTATIONS[seed % MUTATIONS.length];
@@ -112,6 +118,7 @@ describe.each(WRITERS.flatMap((w) => BASES.map((b) => [w, b] as [Writer, Base]))
     }
     expect(failures).toEqual([]);
     expect(tally.cases + tally.skipped).toBe(cases);
+    if (ONLY) return;
     // the cases must largely be damage, or the campaign proves nothing
     expect(tally.damaged).toBeGreaterThanOrEqual(Math.ceil(tally.cases / 3));
     expect(tally.refused + tally.written).toBe(tally.cases);
@@ -131,13 +138,17 @@ async function judge(
 ): Promise<Verdict> {
   if (writer === 'fsck-y') {
     let exit: number;
+    let left = '';
     try {
-      exit = repairExitCode(await runRepair(spec, { mode: 'yes', opener: () => dev }));
+      const res = await runRepair(spec, { mode: 'yes', opener: () => dev });
+      exit = repairExitCode(res);
+      const codes = (ps: { code: string; where: string }[]) => ps.filter((p) => PROBLEMS[p.code as ProblemCode].severity !== 'info').map((p) => `${p.code} ${p.where}`);
+      left = `found ${codes(res.initial.problems).join(', ')}; fixed ${res.fixes.map((f) => f.code).join(' ')}; left ${codes(res.final.problems).join(', ')}`;
     } catch (e) {
       if (e instanceof WriteGuardError || !isRefusal(e)) return `fsck -y threw ${(e as Error).stack}`;
       return changed() ? `fsck -y refused (exit 8: ${(e as Error).message}) after writing` : 'refused';
     }
-    if (exit & FSCK_EXIT.UNCORRECTED) return changed() ? `fsck -y exit ${exit}: problems left after writing` : 'refused';
+    if (exit & FSCK_EXIT.UNCORRECTED) return changed() ? `fsck -y exit ${exit}: problems left after writing (${left})` : 'refused';
     let after: number;
     try {
       const vols = open();
