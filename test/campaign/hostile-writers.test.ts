@@ -24,7 +24,7 @@ import { h2kit, tempDir } from '../helpers/cli';
 import { extracted } from '../helpers/reference';
 
 const LONG = !!process.env.H2KIT_LONG;
-const PER_COMMAND = LONG ? Number(process.env.H2KIT_CAMPAIGN_CASES ?? 10000) : 12;
+const PER_COMMAND = LONG ? Number(process.env.H2KIT_CAMPAIGN_CASES ?? 10000) : 9;
 const HEAP_LIMIT = 1536 * 1024 * 1024;
 
 type Base = 'own' | 'frag' | 'camp_shared';
@@ -116,6 +116,7 @@ describe.each(WRITERS.flatMap((w) => BASES.map((b) => [w, b] as [Writer, Base]))
     } finally {
       base.close();
     }
+    if (LONG) process.stdout.write(`${writer} on ${baseName}: ${JSON.stringify(tally)}\n`);
     expect(failures).toEqual([]);
     expect(tally.cases + tally.skipped).toBe(cases);
     if (ONLY) return;
