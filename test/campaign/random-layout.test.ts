@@ -38,7 +38,7 @@ import { h2kit, tempDir } from '../helpers/cli';
 import { ITEM_TYPES } from '../../src/ops/reblock';
 
 const LONG = !!process.env.H2KIT_LONG;
-const RUNS = LONG ? Number(process.env.H2KIT_CAMPAIGN_LAYOUTS ?? 300) : 4;
+const RUNS = LONG ? Number(process.env.H2KIT_CAMPAIGN_LAYOUTS ?? 300) : 6;
 const KiB = 1024;
 const MiB = 1 << 20;
 
