@@ -18,6 +18,7 @@ import {
   BREF_TYPE_FREEMAP_LEAF,
   BREF_TYPE_INDIRECT,
   BREF_TYPE_INODE,
+  BREF_TYPE_VOLUME,
   COMP_AUTOZERO,
   COMP_LZ4,
   COMP_NONE,
@@ -206,7 +207,8 @@ function corrupt(ed: Editor, kind: 'freemap' | 'stale-header' | 'counters' | 'st
       damageCounters(ed, best, r);
       return;
     case 'stats': {
-      const nodes = ed.visits().filter((v) => v.parent && (v.bref.type === BREF_TYPE_INODE || v.bref.type === BREF_TYPE_INDIRECT));
+      // blockrefs inside a block (the super-root's lives in the header, which the Editor cannot re-seal after a raw edit)
+      const nodes = ed.visits().filter((v) => v.parent && v.parent.bref.type !== BREF_TYPE_VOLUME && (v.bref.type === BREF_TYPE_INODE || v.bref.type === BREF_TYPE_INDIRECT));
       const v = nodes[Math.floor(r() * nodes.length)];
       ed.editBref(v, (b) => {
         const st = embedStats(b);
