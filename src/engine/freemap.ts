@@ -374,10 +374,11 @@ export class Freemap {
     return this.pendingFrees.length > 0;
   }
 
-  /** The 16 KiB granules that pending sub-16 KiB frees touch (the caller says which stay live). */
-  pendingSmallGranules(): bigint[] {
+  /** The 16 KiB granules that pending frees touch (the caller says which stay live). */
+  pendingGranules(): bigint[] {
     const set = new Set<bigint>();
-    for (const f of this.pendingFrees) if (f.bytes < FREEMAP_BLOCK_SIZE) set.add(f.off & ~BigInt(FREEMAP_BLOCK_SIZE - 1));
+    const granule = BigInt(FREEMAP_BLOCK_SIZE);
+    for (const f of this.pendingFrees) for (let g = f.off & ~(granule - 1n); g < f.off + BigInt(f.bytes); g += granule) set.add(g);
     return [...set];
   }
 

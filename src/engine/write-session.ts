@@ -231,7 +231,7 @@ export class WriteSession {
     this.fsyncAll();
     // 3. release what the old tree held and the new one does not, then the freemap
     if (this.freemap.hasPendingFrees) {
-      const live = this.smallBlockGranules(h);
+      const live = this.liveGranules(h);
       this.freemap.applyFrees((g) => live.has(g));
     }
     const fm = this.freemap.flush(tid);
@@ -257,20 +257,23 @@ export class WriteSession {
   }
 
   /**
-   * The 16 KiB granules holding blocks smaller than 16 KiB that the new tree still uses: a
-   * freed small block only frees its granule when nothing else lives there.
+   * The 16 KiB granules that pending frees touch and the new tree still uses. A freed block
+   * frees its granules only when nothing else lives there: a smaller block sharing the granule,
+   * or another reference to the same block (snapshots share whole subtrees, and the kernel's
+   * dedup makes files share data blocks), which copy-on-write of one reference must not free.
    */
-  private smallBlockGranules(h: VolumeHeader): Set<bigint> {
-    const wanted = new Set(this.freemap.pendingSmallGranules());
+  private liveGranules(h: VolumeHeader): Set<bigint> {
+    const wanted = new Set(this.freemap.pendingGranules());
     const live = new Set<bigint>();
     if (wanted.size === 0) return live;
     const chains = new ChainReader(this.vols);
     const root = headerRootBref(chains, BREF_TYPE_VOLUME);
+    const granule = BigInt(FREEMAP_BLOCK_SIZE);
     for (const v of walkTree(chains, root, { readData: false, srootBlockset: h.srootBlockset })) {
       const n = brefBytes(v.bref);
-      if (n === 0 || n >= FREEMAP_BLOCK_SIZE) continue;
-      const g = (v.bref.dataOff & OFF_MASK) & ~BigInt(FREEMAP_BLOCK_SIZE - 1);
-      if (wanted.has(g)) live.add(g);
+      if (n === 0 || v.bref.type === BREF_TYPE_VOLUME) continue;
+      const off = v.bref.dataOff & OFF_MASK;
+      for (let g = off & ~(granule - 1n); g < off + BigInt(n); g += granule) if (wanted.has(g)) live.add(g);
     }
     return live;
   }

@@ -8,6 +8,7 @@ import { FormatError, OBJTYPE_DIRECTORY } from '../../src/format';
 import { ChainReader, FsReader, H2Error, InodeRef, Pfs, ReadOnlyDevice, VolumeSet } from '../../src/engine';
 import { DEFAULT_SHOW_OPTIONS, renderShow } from '../../src/ops/dump';
 import { OverlayDevice, metadataTargets, resealUpward, rng } from '../helpers/corrupt';
+import { smashBlock } from '../helpers/mutate';
 import { refImage } from '../helpers/reference';
 
 const LONG = !!process.env.H2KIT_LONG;
@@ -76,13 +77,7 @@ describe.each(PLAN)('%s', (name, cases) => {
       const overlays = new Map(bases.map((b) => [b.path, new OverlayDevice(b)]));
       const open = (): VolumeSet => VolumeSet.open(spec, { opener: (p) => overlays.get(p)! });
       const dev = overlays.get(paths[0])!;
-      const t = targets[Math.floor(r() * targets.length)];
-      for (let i = 0, n = 1 + Math.floor(r() * 8); i < n; i++) {
-        const at = t.off + BigInt(Math.floor(r() * t.len));
-        const old = dev.read(at, 1)[0];
-        const extreme = [0x00, 0xff, 0x80][Math.floor(r() * 3)];
-        dev.write(at, Uint8Array.of(r() < 0.3 ? extreme : old ^ (1 << Math.floor(r() * 8))));
-      }
+      const t = smashBlock(dev, targets, r);
       const resealed = r() < 0.5;
       if (resealed) tolerate(() => resealUpward(dev, open(), t.visit));
       try {

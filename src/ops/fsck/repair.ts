@@ -10,6 +10,8 @@ import {
   BREF_TYPE_DATA,
   BREF_TYPE_DIRENT,
   BREF_TYPE_INDIRECT,
+  BREF_TYPE_FREEMAP_LEAF,
+  BREF_TYPE_FREEMAP_NODE,
   BREF_TYPE_INODE,
   DIRHASH_VISIBLE,
   FREEMAP_BLOCK_RADIX,
@@ -100,8 +102,38 @@ export async function runRepair(spec: string, opts: RepairOptions): Promise<Repa
   }
 }
 
+/** Findings whose subtree the walk could not follow: the blocks below them look unreferenced. */
+const HIDES_SUBTREE = new Set<ProblemCode>(['BLOCK_CHECK', 'BLOCK_READ', 'BREF_TYPE', 'BREF_RADIX']);
+
+/** A blockref no fix may cut: the super-root and the PFS roots (cutting them loses everything). */
+const isRootTarget = (t: Target | undefined): boolean => !t || t.owner === null || (t.pfs === null && t.type === BREF_TYPE_INODE);
+
+/**
+ * A problem that -y would leave whatever else it fixed: an unreadable super-root or PFS root
+ * (never cut), a PFS root's name or key, or an error that has no repair.
+ */
+function unrepairable(p: Problem, opts: RepairOptions): boolean {
+  const def = PROBLEMS[p.code];
+  if (def.severity === 'info') return false;
+  if (def.noFix) return true;
+  if (p.code === 'BLOCK_READ' || (p.code === 'BLOCK_CHECK' && !opts.rewriteCheckCodes)) {
+    // a freemap block is not cut but rebuilt with the whole freemap (FREEMAP_UNREADABLE)
+    if (p.type === BREF_TYPE_FREEMAP_NODE || p.type === BREF_TYPE_FREEMAP_LEAF) return false;
+    return isRootTarget(p.target);
+  }
+  // the PFS_ROOT fix rewrites the type, the number or the PFS type; a lost name or a key that
+  // is not its hash has nothing to be rewritten from
+  if (p.code === 'PFS_ROOT') return !/not a directory|not 1|unknown PFS type/.test(p.detail);
+  return false;
+}
+
 function repairRun(run: WriteRun, opts: RepairOptions): RepairResult {
   const initial = check(run, opts);
+  // -y either repairs the filesystem or leaves it as it was: when something would be left that
+  // no round can fix, nothing is changed (the image stays byte-identical for a better tool).
+  if (opts.mode === 'yes' && initial.problems.some((p) => unrepairable(p, opts))) {
+    return { initial, final: initial, fixes: [], rounds: 0, modified: false };
+  }
   let report = initial;
   const fixes: Fix[] = [];
   const answers = new Map<string, boolean>();
@@ -130,6 +162,9 @@ function repairRun(run: WriteRun, opts: RepairOptions): RepairResult {
     // While some block cannot be read, the namespace findings are incomplete (its entries and
     // inodes were not seen): mend the blocks first and judge names and links next round.
     if (chosen.some((p) => p.code === 'BLOCK_CHECK' || p.code === 'BLOCK_READ')) chosen = chosen.filter((p) => !NAMESPACE.has(p.code));
+    // Nor is a granule below a block the walk could not follow a leak: freeing it would hand out
+    // live space. Leaks are judged once every block reads (the next round, after the cuts).
+    if (report.problems.some((p) => HIDES_SUBTREE.has(p.code))) chosen = chosen.filter((p) => p.code !== 'FREEMAP_LEAK');
     rounds++;
     const made = repairRound(run, chosen, report, opts);
     if (made.length === 0) break;
@@ -461,7 +496,7 @@ function reencodeOrCut(ctx: Ctx, t: Target | undefined, held: string): string | 
 
 /** Remove a blockref; the super-root and PFS roots are never cut (that would lose everything). */
 function cut(ctx: Ctx, t: Target | undefined, releaseSelf: boolean, action: string): string | null {
-  if (!t || t.owner === null || (t.pfs === null && t.type === BREF_TYPE_INODE)) return null;
+  if (!t || isRootTarget(t)) return null;
   const f = slotOf(ctx, t);
   if (!f) return null;
   ctx.s.tree.cut(f.parent, f.index, ctx.s.freemap, releaseSelf);
