@@ -11,18 +11,7 @@ import { ITEM_TYPES, runBulkfree, runReblock } from '../../src/ops/reblock';
 import { PROBLEMS, runRepair } from '../../src/ops/fsck';
 import { OverlayDevice } from '../helpers/corrupt';
 import { contentDigest } from '../helpers/fragment';
-import { freshImage, tempDir } from '../helpers/cli';
-
-function readAt(file: string, off: bigint, len: number): Buffer {
-  const fd = fs.openSync(file, 'r');
-  try {
-    const b = Buffer.alloc(len);
-    fs.readSync(fd, b, 0, len, Number(off));
-    return b;
-  } finally {
-    fs.closeSync(fd);
-  }
-}
+import { freshImage, tempDir, readAt } from '../helpers/cli';
 
 let img = '';
 let base: ReadOnlyDevice;

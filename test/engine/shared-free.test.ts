@@ -5,7 +5,7 @@
  * layout campaign found this: the commit used to check only sub-16 KiB blocks for sharing).
  */
 import { OBJTYPE_REGFILE } from '../../src/format';
-import { ChainReader, FsReader, FsWriter, ReadOnlyDevice, VolumeSet, WriteSession, verifyFilesystem } from '../../src/engine';
+import { ChainReader, FsReader, FsWriter, ReadOnlyDevice, WriteSession, verifyFilesystem } from '../../src/engine';
 import { Editor } from '../helpers/edit';
 import { kernelFixture, openThrough } from '../helpers/campaign';
 

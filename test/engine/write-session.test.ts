@@ -13,18 +13,7 @@ import {
   inodeNameBytes,
 } from '../../src/format';
 import { ChainReader, Freemap, Visit, VolumeSet, WriteSession, reserveFreemapBlock, verifyFilesystem } from '../../src/engine';
-import { freshImage, tempDir } from '../helpers/cli';
-
-function readAt(file: string, off: bigint, len: number): Buffer {
-  const fd = fs.openSync(file, 'r');
-  try {
-    const b = Buffer.alloc(len);
-    fs.readSync(fd, b, 0, len, Number(off));
-    return b;
-  } finally {
-    fs.closeSync(fd);
-  }
-}
+import { freshImage, tempDir, readAt } from '../helpers/cli';
 
 /** The inode block of the PFS root named `name`, found by walking. */
 function pfsVisit(s: WriteSession, name: string): Visit {

@@ -2,9 +2,9 @@
  * `dump volhdr|show|freemap` print exactly what DragonFly's `hammer2 volhdr|show|freemap`
  * printed on every reference image, in plain, -v and all-headers modes.
  */
-import { openReadOnly } from '../../src/engine';
-import { DEFAULT_SHOW_OPTIONS, ShowOptions, ShowWhich, renderShow } from '../../src/ops/dump';
-import { inDirAsync, refExists, refImage, refText, referenceImageNames } from '../helpers/reference';
+import { ShowOptions, ShowWhich } from '../../src/ops/dump';
+import { refExists, refImage, refText, referenceImageNames } from '../helpers/reference';
+import { renderAsCaptured } from '../helpers/render';
 
 const MODES: { suffix: string; which: ShowWhich; opts: Partial<ShowOptions> }[] = [
   { suffix: 'volhdr', which: 'volhdr', opts: {} },
@@ -14,19 +14,9 @@ const MODES: { suffix: string; which: ShowWhich; opts: Partial<ShowOptions> }[] 
   { suffix: 'freemap', which: 'freemap', opts: {} },
 ];
 
-async function render(name: string, which: ShowWhich, opts: Partial<ShowOptions>): Promise<Buffer> {
+function render(name: string, which: ShowWhich, opts: Partial<ShowOptions>): Promise<Buffer> {
   const img = refImage(name);
-  return inDirAsync(img.dir, async () => {
-    const s = await openReadOnly(img.spec);
-    try {
-      const parts: string[] = [];
-      const sink = { write: (x: string) => void parts.push(x) };
-      renderShow(s.vols, which, { ...DEFAULT_SHOW_OPTIONS, ...opts }, sink, sink);
-      return Buffer.from(parts.join(''), 'latin1');
-    } finally {
-      s.close();
-    }
-  });
+  return renderAsCaptured(img.dir, img.spec, which, opts);
 }
 
 const names = referenceImageNames();

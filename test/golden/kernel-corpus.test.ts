@@ -5,7 +5,7 @@
  * modes, owners, link counts, no entry more or less), and h2kit's fsck finds nothing worse than a note.
  */
 import { ChainReader, FsReader, openReadOnly } from '../../src/engine';
-import { DEFAULT_SHOW_OPTIONS, ShowOptions, ShowWhich, renderShow } from '../../src/ops/dump';
+import { ShowOptions, ShowWhich } from '../../src/ops/dump';
 import { PROBLEMS, checkFilesystem, render } from '../../src/ops/fsck';
 import {
   DRAGONFLY_FSCK_FAILS,
@@ -17,10 +17,10 @@ import {
   kernelImageNames,
   madeRecord,
   manifestPfs,
-  sha256File,
   treeManifest,
 } from '../helpers/kernel-corpus';
-import { inDirAsync } from '../helpers/reference';
+import { renderAsCaptured } from '../helpers/render';
+import { fileSha256 } from '../helpers/cli';
 
 const OUTPUTS: { suffix: string; which: ShowWhich; opts: Partial<ShowOptions> }[] = [
   { suffix: 'show-v.txt', which: 'show', opts: { verbose: 1 } },
@@ -31,19 +31,9 @@ const OUTPUTS: { suffix: string; which: ShowWhich; opts: Partial<ShowOptions> }[
 const names = kernelImageNames();
 const LONG = !!process.env.H2KIT_LONG;
 
-async function render1(name: string, which: ShowWhich, opts: Partial<ShowOptions>): Promise<Buffer> {
+function render1(name: string, which: ShowWhich, opts: Partial<ShowOptions>): Promise<Buffer> {
   const img = kernelImage(name);
-  return inDirAsync(img.dir, async () => {
-    const s = await openReadOnly(img.spec);
-    try {
-      const parts: string[] = [];
-      const sink = { write: (x: string) => void parts.push(x) };
-      renderShow(s.vols, which, { ...DEFAULT_SHOW_OPTIONS, ...opts }, sink, sink);
-      return Buffer.from(parts.join(''), 'latin1');
-    } finally {
-      s.close();
-    }
-  });
+  return renderAsCaptured(img.dir, img.spec, which, opts);
 }
 
 test('the corpus holds the images docs/corpus.md describes', () => {
@@ -122,7 +112,7 @@ describe.each(names)('kernel image %s', (name) => {
   // hashing gigabytes of holes takes seconds per image: a long-run check only
   if (LONG) {
     test('the archive extracts to the image made.json names', () => {
-      expect(sha256File(kernelImage(name).file)).toBe(madeRecord(name).sha256);
+      expect(fileSha256(kernelImage(name).file)).toBe(madeRecord(name).sha256);
     });
   }
 });

@@ -70,3 +70,15 @@ export function sameBytes(a: string, b: string): boolean {
     fs.closeSync(fb);
   }
 }
+
+/** `len` bytes of `file` at `off`. */
+export function readAt(file: string, off: bigint, len: number): Buffer {
+  const fd = fs.openSync(file, 'r');
+  try {
+    const b = Buffer.alloc(len);
+    fs.readSync(fd, b, 0, len, Number(off));
+    return b;
+  } finally {
+    fs.closeSync(fd);
+  }
+}

@@ -124,21 +124,6 @@ export function kernelImageCopy(name: string, destDir: string): string {
   return out;
 }
 
-export function sha256File(file: string): string {
-  const h = createHash('sha256');
-  const fd = fs.openSync(file, 'r');
-  try {
-    const buf = Buffer.alloc(1 << 20);
-    for (;;) {
-      const n = fs.readSync(fd, buf, 0, buf.length, null);
-      if (n === 0) break;
-      h.update(buf.subarray(0, n));
-    }
-  } finally {
-    fs.closeSync(fd);
-  }
-  return h.digest('hex');
-}
 
 const TYPE_NAMES: Record<number, TreeEntry['type']> = {
   [OBJTYPE_DIRECTORY]: 'dir',

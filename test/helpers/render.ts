@@ -1,0 +1,18 @@
+/** A dump rendered as the DragonFly tool's captured output: run from the image's folder, stderr first. */
+import { openReadOnly } from '../../src/engine';
+import { DEFAULT_SHOW_OPTIONS, ShowOptions, ShowWhich, renderShow } from '../../src/ops/dump';
+import { inDirAsync } from './reference';
+
+export async function renderAsCaptured(dir: string, spec: string, which: ShowWhich, opts: Partial<ShowOptions>): Promise<Buffer> {
+  return inDirAsync(dir, async () => {
+    const s = await openReadOnly(spec);
+    try {
+      const parts: string[] = [];
+      const sink = { write: (x: string) => void parts.push(x) };
+      renderShow(s.vols, which, { ...DEFAULT_SHOW_OPTIONS, ...opts }, sink, sink);
+      return Buffer.from(parts.join(''), 'latin1');
+    } finally {
+      s.close();
+    }
+  });
+}
