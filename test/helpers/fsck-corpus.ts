@@ -144,8 +144,9 @@ export const CASES: Case[] = [
       ed.editHeader(0, (h) => (h.freemapTid = 0n));
     },
   },
-  // no block is newer than freemap_tid and free: nothing to recover
-  { code: 'FREEMAP_TID_BEHIND', on: 'lz4', make: (ed) => ed.editHeader(0, (h) => (h.freemapTid = h.mirrorTid - 1n)) },
+  // a flush that changed no freemap block (growfs, a bulkfree that freed nothing): no block is
+  // newer than freemap_tid, so recovery has nothing to walk
+  { code: 'FREEMAP_TID_BEHIND', on: 'lz4', make: (ed) => ed.editHeader(0, (h) => (h.mirrorTid = h.freemapTid + 1n)) },
   { code: 'PFS_ROOT', on: 'lz4', make: (ed) => ed.editInode(ed.find((v) => v.bref.type === BREF_TYPE_INODE && inodeDepth(v) === 1), (i) => (i.meta.pfsType = 0x77)) },
   {
     code: 'CHILD_MISPLACED',

@@ -102,7 +102,11 @@ export function checkFilesystem(vols: VolumeSet, opts: CheckOptions = {}): Check
     if (h.freemapTid < h.mirrorTid) {
       const header = locate(BREF_TYPE_VOLUME, 0n, 0n, 'volume header');
       const tids = `0x${hex64(h.freemapTid)} < mirror_tid 0x${hex64(h.mirrorTid)}`;
-      if (pending.length === 0) report('FREEMAP_TID_BEHIND', header, tids);
+      // With no block newer than freemap_tid (a flush that changed no freemap block: growfs, a
+      // bulkfree that freed nothing) the kernel's recovery has nothing to walk. Blocks newer
+      // than it, even all marked, are walked at mount: an h2kit commit brings freemap_tid up.
+      if (topo.newerThanFreemap === 0) report('FREEMAP_TID_BEHIND', header, tids);
+      else if (pending.length === 0) report('RECOVERY_NEEDED', header, `${tids}: ${topo.newerThanFreemap} blocks are newer than freemap_tid, all marked allocated`);
       else report('RECOVERY_NEEDED', header, `${tids}: ${pending.length} granules (${BigInt(pending.length) * BigInt(FREEMAP_BLOCK_SIZE)} bytes) of blocks newer than freemap_tid are marked free`);
     }
     progress(5, 1, 1);

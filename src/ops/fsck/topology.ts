@@ -61,6 +61,11 @@ export interface TopologyResult {
   used: Set<bigint>;
   /** the granules of those blocks newer than freemap_tid (what recovery would mark) */
   recent: Set<bigint>;
+  /**
+   * blockrefs of the volume topology newer than freemap_tid, with storage or not: any makes
+   * the kernel run its recovery scan at mount (and it asserts on an inline one)
+   */
+  newerThanFreemap: number;
   pfs: PfsFacts[];
   /** pass 4 findings on embed.stats, made during the walk */
   stats: Problem[];
@@ -72,6 +77,7 @@ export function topologyPass(chains: ChainReader, add: (p: Problem) => void, opt
   const fs = new FsReader(chains);
   const used = new Set<bigint>();
   const recent = new Set<bigint>();
+  let newerThanFreemap = 0;
   const freemapTid = chains.header.freemapTid;
   // metadata block → the PFS (key) that first referenced it; Number keys, as in the guard
   const seen = new Map<number, bigint>();
@@ -95,6 +101,7 @@ export function topologyPass(chains: ChainReader, add: (p: Problem) => void, opt
       };
       const placed = checkBlockref(v, root, total, report);
       const radix = brefRadix(b);
+      if (root === BREF_TYPE_VOLUME && b.type !== BREF_TYPE_VOLUME && b.mirrorTid > freemapTid) newerThanFreemap++;
       // A block outside the volumes or in a reserved segment is its own error, not a freemap hole.
       if (radix !== 0 && root === BREF_TYPE_VOLUME && placed) {
         addGranules(used, b.dataOff, 1 << radix);
@@ -169,7 +176,7 @@ export function topologyPass(chains: ChainReader, add: (p: Problem) => void, opt
   if (opts.pfs !== undefined && !list.some((p) => p.selected)) {
     throw new PfsNotFound(opts.pfs, list.map((p) => p.name));
   }
-  return { blockrefs, bytes, used, recent, pfs: list, stats };
+  return { blockrefs, bytes, used, recent, newerThanFreemap, pfs: list, stats };
 }
 
 /** --pfs named no PFS: a usage error (fsck exit 16). */
