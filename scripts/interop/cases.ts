@@ -156,7 +156,7 @@ function workFigures(out: string): string {
 }
 
 /** Builds the image to compact; gives the files it must hold afterwards (and, for fixtures, what fsck found in it before). */
-type Fragmenter = (c: Ctx) => Promise<Listing | { expected: Listing; inherited: Set<string> }>;
+type Fragmenter = (c: Ctx) => Promise<Listing | { expected: Listing; inherited: Set<string>; label: string }>;
 
 /** h2kit formats, its own engine writes files and deletes half of them. */
 const engineFragmented: Fragmenter = async (c) => {
@@ -243,6 +243,7 @@ interface TreeEntry {
   type: string;
   size?: number;
   sha256?: string;
+  pfs?: string;
 }
 
 /**
@@ -255,18 +256,20 @@ function kernelFixture(name: string): Fragmenter {
     execFileSync('tar', ['-xzf', path.join(FIXTURE_DIR, `${name}.img.tar.gz`), '-C', c.dir]);
     fs.renameSync(path.join(c.dir, `${name}.img`), path.join(c.dir, IMG));
     sparseCopy(path.join(c.dir, IMG), path.join(c.dir, 'before.img'));
-    must(badEnd(c.tools.bulkfree('before.img', 'DATA', c.dir, path.join(c.dir, 'before-bulkfree.log')), 'makefs -o B on the fixture'));
+    const manifest = JSON.parse(fs.readFileSync(path.join(FIXTURE_DIR, `${name}.tree.json`), 'utf8')) as { entries: TreeEntry[] };
+    // the kernel mounts one PFS: the manifest's first (DATA unless the image has lost it)
+    const label = manifest.entries[0]?.pfs ?? 'DATA';
+    must(badEnd(c.tools.bulkfree('before.img', label, c.dir, path.join(c.dir, 'before-bulkfree.log')), 'makefs -o B on the fixture'));
     const inherited = new Set(fsckCodes(h2kit(['fsck', '-n', 'before.img'], c.dir, path.join(c.dir, 'before-h2fsck.log')).out).codes);
     fs.rmSync(path.join(c.dir, 'before.img'));
-    const manifest = JSON.parse(fs.readFileSync(path.join(FIXTURE_DIR, `${name}.tree.json`), 'utf8')) as { entries: TreeEntry[] };
     const out: Listing = new Map();
     for (const e of manifest.entries) {
-      if (e.type !== 'file' || e.size === undefined || !e.sha256) continue;
+      if (e.type !== 'file' || e.size === undefined || !e.sha256 || (e.pfs ?? 'DATA') !== label) continue;
       const bytes = e.path_hex !== undefined ? Buffer.from(e.path_hex, 'hex') : Buffer.from(e.path ?? '', 'utf8');
       // manifest paths start at the PFS root with '/'; listings have no leading slash
       out.set(bytes.subarray(bytes[0] === 0x2f ? 1 : 0).toString('hex'), { size: e.size, sha256: e.sha256 });
     }
-    return { expected: out, inherited };
+    return { expected: out, inherited, label };
   };
 }
 
@@ -277,20 +280,12 @@ function compaction(job: 'reblock' | 'cleanup', how: string, frag: Fragmenter, q
     quick,
     build: async (c) => {
       const made = await frag(c);
-      const { expected, inherited } = made instanceof Map ? { expected: made, inherited: undefined } : made;
+      const { expected, inherited, label } = made instanceof Map ? { expected: made, inherited: undefined, label: 'DATA' } : made;
       const log = path.join(c.dir, `h2kit-${job}.log`);
-      let r = h2kit([job, ...extra, IMG], c.dir, log);
-      let before = '';
-      if (r.status === 1 && /freemap lags/.test(r.out)) {
-        // the kernel's flush leaves freemap_tid behind mirror_tid; reblock asks for fsck -y first
-        const f = h2kit(['fsck', '-y', IMG], c.dir, path.join(c.dir, 'h2kit-fsck-y.log'));
-        if (f.status !== 0 && f.status !== 1) throw new CaseError(`h2kit ${job} refused (freemap lags), and fsck -y exit ${f.status ?? f.signal}`);
-        before = `${job} refused the kernel's freemap_tid lag, fsck -y (exit ${f.status}) ran first; `;
-        r = h2kit([job, ...extra, IMG], c.dir, log);
-      }
+      const r = h2kit([job, ...extra, IMG], c.dir, log);
       must(badEnd(r, `h2kit ${job}`));
       const kept = inherited?.size ? `; h2kit fsck found ${[...inherited].join(', ')} in the fixture before` : '';
-      return { dir: c.dir, image: IMG, label: 'DATA', expected, inherited, figures: before + workFigures(r.out) + kept };
+      return { dir: c.dir, image: IMG, label, expected, inherited, figures: workFigures(r.out) + kept };
     },
   };
 }
