@@ -19,7 +19,7 @@ import {
   manifestPfs,
   treeManifest,
 } from '../helpers/kernel-corpus';
-import { renderAsCaptured } from '../helpers/render';
+import { expectSameOutput, renderAsCaptured } from '../helpers/render';
 import { fileSha256 } from '../helpers/cli';
 
 const OUTPUTS: { suffix: string; which: ShowWhich; opts: Partial<ShowOptions> }[] = [
@@ -70,14 +70,7 @@ describe.each(names)('kernel image %s', (name) => {
   test.each(OUTPUTS.map((o) => [o.suffix, o] as const))('dump %s is byte-identical to DragonFly hammer2', async (suffix, o) => {
     const got = await render1(name, o.which, o.opts);
     const want = kernelFile(name, suffix);
-    if (!got.equals(want)) {
-      // the first differing line, rather than two multi-megabyte strings
-      const g = got.toString('latin1').split('\n');
-      const w = want.toString('latin1').split('\n');
-      const i = g.findIndex((line, k) => line !== w[k]);
-      expect({ line: i + 1, got: g[i] }).toEqual({ line: i + 1, got: w[i] });
-    }
-    expect(got.equals(want)).toBe(true);
+    expectSameOutput(got, want);
   });
 
   test('every entry of every PFS reads back as tree.json says', async () => {

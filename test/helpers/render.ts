@@ -16,3 +16,14 @@ export async function renderAsCaptured(dir: string, spec: string, which: ShowWhi
     }
   });
 }
+
+/** Two captured outputs are the same bytes; a failure names the first line that differs. */
+export function expectSameOutput(got: Buffer, want: Buffer): void {
+  if (!got.equals(want)) {
+    const g = got.toString('latin1').split('\n');
+    const w = want.toString('latin1').split('\n');
+    const i = g.findIndex((line, k) => line !== w[k]);
+    expect({ line: i + 1, got: g[i] }).toEqual({ line: i + 1, got: w[i] });
+  }
+  expect(got.equals(want)).toBe(true);
+}
