@@ -34,6 +34,7 @@ import {
   FREEMAP_LEVELN_PSIZE,
   NFREEMAPS,
   OFF_MASK,
+  OFF_MASK_RADIX,
   PBUFRADIX,
   RADIX_MAX,
   RADIX_MIN,
@@ -67,7 +68,7 @@ const L1 = FREEMAP_LEVEL1_SIZE;
 const HEUR_NRADIX = 4;
 const HEUR_TYPES = 8;
 /** Radix bits of an allocation: the low 6 bits of data_off. */
-const radixOf = (dataOff: bigint): number => Number(dataOff & 0x3fn);
+const radixOf = (dataOff: bigint): number => Number(dataOff & OFF_MASK_RADIX);
 
 export class NoSpaceError extends H2Error {
   constructor(bytes: number) {
@@ -429,9 +430,10 @@ export class Freemap {
     const off = dataOff & OFF_MASK;
     const bytes = 2 ** radixOf(dataOff);
     if (this.space && !this.space.mayClaim(off, bytes)) return false;
-    const small = bytes < FREEMAP_BLOCK_SIZE;
-    if (!small && this.states(off, bytes).some((st) => st !== 0)) return false;
-    if (small && this.states(off, bytes)[0] !== 0 && !(this.space?.mayPackInto(off & ~BigInt(FREEMAP_BLOCK_SIZE - 1)) ?? false)) return false;
+    const taken = this.states(off, bytes).some((st) => st !== 0);
+    // a sub-granule block may share a granule only with what this run packed there itself
+    const ownGranule = bytes < FREEMAP_BLOCK_SIZE && (this.space?.mayPackInto(off & ~BigInt(FREEMAP_BLOCK_SIZE - 1)) ?? false);
+    if (taken && !ownGranule) return false;
     this.markAllocated(dataOff, type);
     this.space?.allocated(off, bytes);
     return true;
