@@ -3,7 +3,8 @@ import { H2Command } from '../src/cli/base';
 import { newPassBar } from '../src/cli/progress';
 import { parseDuration } from '../src/ops/common/duration';
 import { parseSize } from '../src/ops/mkfs';
-import { DEFAULT_COMMIT_EVERY, DEFAULT_FILL_LEVEL, parseInumRange, parseTypes, renderReblock, runReblock } from '../src/ops/reblock';
+import { DEFAULT_COMMIT_EVERY, DEFAULT_FILL_LEVEL, ReblockOptions, parseInumRange, parseTypes, reblock, renderReblock } from '../src/ops/reblock';
+import { reblockWithPicture } from '../src/ops/reblock/picture';
 
 export default class Reblock extends H2Command {
   static override description =
@@ -21,13 +22,14 @@ export default class Reblock extends H2Command {
     'commit-every': Flags.string({ description: 'commit after moving this much (size, default 256M): an interruption loses at most one batch', default: '256M' }),
     reserve: Flags.string({ description: 'free space never used as a destination (size)', default: '0' }),
     'dry-run': Flags.boolean({ char: 'n', description: 'print the fragmentation report and the expected result; write nothing' }),
+    svg: Flags.string({ description: 'draw the freemap before and after (planned, with --dry-run) side by side into this SVG file' }),
   };
 
   async run(): Promise<void> {
     const { args, flags } = await this.parse(Reblock);
     const bar = flags.json || flags['dry-run'] ? null : newPassBar('Moving blocks');
     try {
-      const r = await runReblock(args.device, {
+      const opts: ReblockOptions = {
         fillLevel: flags['fill-level'],
         types: parseTypes(flags.types),
         pfs: flags.pfs,
@@ -38,10 +40,11 @@ export default class Reblock extends H2Command {
         reserveBytes: parseSize(flags.reserve, '--reserve'),
         dryRun: flags['dry-run'],
         progress: bar ? (done, total) => bar.update(1, Number(done), Number(total)) : undefined,
-      });
+      };
+      const r = flags.svg === undefined ? await reblock(args.device, opts) : await reblockWithPicture(args.device, opts, flags.svg);
       bar?.stop();
-      if (flags.json) this.emitJson('reblock', { device: args.device, ...r });
-      else this.emit(Buffer.from(renderReblock(r), 'utf8'));
+      if (flags.json) this.emitJson('reblock', { device: args.device, ...r, ...(flags.svg === undefined ? {} : { svg: flags.svg }) });
+      else this.emit(Buffer.from(renderReblock(r) + (flags.svg === undefined ? '' : `picture: ${flags.svg}\n`), 'utf8'));
       if (r.stopped === 'space') process.exitCode = 1;
     } finally {
       bar?.stop();

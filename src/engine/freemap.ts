@@ -201,8 +201,8 @@ export class Freemap {
     for (const p of path) p.dirty = true;
   }
 
-  /** The first byte of the leaf at `key` the allocator may hand out. */
-  private lowestAllocatable(key: bigint): bigint {
+  /** The first byte of the leaf at `key` the allocator may hand out (what lies below is reserved). */
+  lowestAllocatable(key: bigint): bigint {
     let lokey = (this.allocatorBeg + SEGMASK) & ~SEGMASK;
     if (lokey < key) lokey = key;
     if (lokey < key + ZONE_SEG) lokey = key + ZONE_SEG;

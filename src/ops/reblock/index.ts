@@ -1,6 +1,7 @@
 /** reblock and cleanup: reports as text. */
 import { ITEM_TYPES, ItemType } from './plan';
-import { ReblockReport } from './run';
+import { ReblockOptions, ReblockReport, runReblock } from './run';
+import { FragScore, fragScore, renderFragScore } from '../common/frag-score';
 import { BulkfreeReport } from '../cleanup/bulkfree';
 import { EXIT, H2Error } from '../../engine/errors';
 
@@ -9,6 +10,27 @@ export * from './run';
 export * from '../cleanup/bulkfree';
 
 export const DEFAULT_FILL_LEVEL = 95;
+
+/** The fragmentation score (src/ops/common/frag-score.ts) before and after the run (expected, for a dry run). */
+export interface FragFigures {
+  fragBefore: FragScore;
+  fragAfter: FragScore;
+}
+export type ReblockResult = ReblockReport & FragFigures;
+
+/** runReblock, with the fragmentation score of the segment fill it saw before and after. */
+export async function reblock(spec: string, opts: ReblockOptions): Promise<ReblockResult> {
+  let fig: FragFigures | null = null;
+  const r = await runReblock(spec, {
+    ...opts,
+    observe: (plan, before, after) => {
+      fig = { fragBefore: fragScore(before.map((s) => s.granules)), fragAfter: fragScore(after.map((s) => s.granules)) };
+      opts.observe?.(plan, before, after);
+    },
+  });
+  if (fig === null) throw new Error('reblock: the run made no report');
+  return { ...r, ...(fig as FragFigures) };
+}
 export const DEFAULT_COMMIT_EVERY = 256n << 20n;
 /** cleanup's default time limit for its reblock step */
 export const CLEANUP_TIME_LIMIT_MS = 5 * 60 * 1000;
@@ -41,7 +63,7 @@ function histogramLines(label: string, h: number[]): string {
   return `${label}: ${cols.join('  ')}\n`;
 }
 
-export function renderReblock(r: ReblockReport): string {
+export function renderReblock(r: ReblockReport & Partial<FragFigures>): string {
   let s = '';
   s += `segments: ${r.segments} of 4 MiB; sources (fill below ${r.fillLevel}%): ${r.sources}\n`;
   s += histogramLines('fill before', r.histogramBefore);
@@ -49,6 +71,7 @@ export function renderReblock(r: ReblockReport): string {
     s += `would move: ${r.plannedBlocks} blocks, ${mib(r.plannedBytes)} MiB; ${r.sharedSkipped} shared blocks stay\n`;
     s += `would free: ${r.segmentsFreed} segments (${r.partialBefore} partly filled now, about ${r.partialAfter} after)\n`;
     s += histogramLines('fill after (expected)', r.histogramAfter);
+    s += fragLines(r, 'expected');
     return s;
   }
   s += histogramLines('fill after', r.histogramAfter);
@@ -56,9 +79,15 @@ export function renderReblock(r: ReblockReport): string {
   if (r.recovered) s += `recovery: ${r.recovered} blocks of the last commit marked allocated in the freemap\n`;
   s += `moved ${mib(r.bytesMoved)} MiB in ${r.commits} commit${r.commits === 1 ? '' : 's'}; ${r.sharedSkipped} shared blocks stayed\n`;
   s += `segments freed: ${r.segmentsFreed}; partly filled ${r.partialBefore} -> ${r.partialAfter}; in free segments ${mib(r.freeSegmentBytesBefore)} -> ${mib(r.freeSegmentBytesAfter)} MiB\n`;
+  s += fragLines(r, '');
   if (r.stopped === 'time-limit') s += `stopped at the time limit, after a commit; resume with: --resume ${r.resumeKey}\n`;
   if (r.stopped === 'space') s += `stopped: not enough free space for the next batch (the last commit stands); free space, then: --resume ${r.resumeKey}\n`;
   return s;
+}
+
+function fragLines(r: Partial<FragFigures>, after: string): string {
+  if (!r.fragBefore || !r.fragAfter) return '';
+  return `before: ${renderFragScore(r.fragBefore)}\nafter${after ? ` (${after})` : ''}: ${renderFragScore(r.fragAfter)}\n`;
 }
 
 export function renderBulkfree(b: BulkfreeReport): string {

@@ -64,6 +64,8 @@ export interface ReblockOptions {
   progress?: (movedBytes: bigint, plannedBytes: bigint) => void;
   /** milliseconds since some epoch (tests replace the clock) */
   now?: () => number;
+  /** sees the plan and the segment fill before and after (expected, for a dry run) as the report is made */
+  observe?: (plan: PlanState, before: SegmentFill[], after: SegmentFill[]) => void;
 }
 
 export interface Counter {
@@ -380,6 +382,7 @@ export async function runReblock(spec: string, opts: ReblockOptions): Promise<Re
     sharedSkipped = first.shared;
     if (opts.dryRun) {
       after = expectedAfter(before, first.list, plan, plannedBytes);
+      opts.observe?.(plan, before, after);
       return report();
     }
     let list = first.list;
@@ -436,6 +439,7 @@ export async function runReblock(spec: string, opts: ReblockOptions): Promise<Re
       if (list.length === 0) break;
     }
     after = s.freemap.segmentUsage();
+    opts.observe?.(plan, before, after);
     return report();
   } finally {
     s.close();
