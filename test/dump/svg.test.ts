@@ -9,7 +9,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { execFileSync } from 'node:child_process';
 import fc from 'fast-check';
-import { XMLParser } from 'fast-xml-parser';
+import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import { ReadOnlyDevice, openReadOnly } from '../../src/engine';
 import { FREEMAP_BLOCK_SIZE } from '../../src/format';
 import { fragScore } from '../../src/ops/common/frag-score';
@@ -49,6 +49,8 @@ function textOf(t: unknown): string {
 }
 
 function parseSvg(xml: string): { panels: SvgPanel[]; legend: string[] } {
+  // well-formed, or a browser shows an error page instead of the picture
+  expect(XMLValidator.validate(xml)).toBe(true);
   const doc = parser.parse(xml, true) as Node;
   const svg = doc.svg as Node;
   const groups = svg.g as Node[];

@@ -160,10 +160,10 @@ function writePanel(p: SvgPanel, g: Geometry, x0: number, write: (s: string) => 
 
 function writeLegend(y0: number, withSources: boolean, write: (s: string) => void): number {
   write(`<g class="legend" transform="translate(16,${y0})">\n<text x="0" y="12" class="small">fill (16 KiB granules in use):</text>\n`);
-  const fillLabels = ['free', ...Array.from({ length: 10 }, (_, i) => `${i * 10}-${i * 10 + 9}%`), 'full'];
+  const fillLabels = ['free', '< 10%', ...Array.from({ length: 9 }, (_, i) => `${i * 10 + 10}-${i * 10 + 19}%`), 'full'];
   fillLabels.forEach((label, i) => {
     const x = 190 + i * 74;
-    write(`<rect class="swatch" x="${x}" y="2" width="14" height="14" fill="${FILL_COLOURS[i]}" stroke="#999"/><text x="${x + 18}" y="13" class="small">${label}</text>\n`);
+    write(`<rect class="swatch" x="${x}" y="2" width="14" height="14" fill="${FILL_COLOURS[i]}" stroke="#999"/><text x="${x + 18}" y="13" class="small">${esc(label)}</text>\n`);
   });
   const gx = 190 + 12 * 74;
   write(`<rect class="swatch" x="${gx}" y="2" width="14" height="14" fill="${RESERVED_COLOUR}"/><text x="${gx + 18}" y="13" class="small">not allocatable</text>\n`);
