@@ -7,6 +7,7 @@
 import * as fs from 'node:fs';
 import { FREEMAP_LEVEL0_SIZE, ZONE_BYTES } from '../../format';
 import { renderFragScore } from '../common/frag-score';
+import { EXIT, H2Error } from '../../engine/errors';
 import { FreemapMap, MapCell, SegmentKind } from './freemap-map';
 
 /** free, the ten tenths of partly filled (0-9% .. 90-99%), full */
@@ -158,7 +159,7 @@ function writePanel(p: SvgPanel, g: Geometry, x0: number, write: (s: string) => 
   write('</g>\n');
 }
 
-function writeLegend(y0: number, withSources: boolean, write: (s: string) => void): number {
+function writeLegend(y0: number, withSources: boolean, write: (s: string) => void): void {
   write(`<g class="legend" transform="translate(16,${y0})">\n<text x="0" y="12" class="small">fill (16 KiB granules in use):</text>\n`);
   const fillLabels = ['free', '< 10%', ...Array.from({ length: 9 }, (_, i) => `${i * 10 + 10}-${i * 10 + 19}%`), 'full'];
   fillLabels.forEach((label, i) => {
@@ -174,13 +175,16 @@ function writeLegend(y0: number, withSources: boolean, write: (s: string) => voi
     const y = 26 + Math.floor(i / 5) * 18;
     write(`<rect class="swatch" x="${x}" y="${y + 4}" width="14" height="${MARK_H + 2}" fill="${KIND_COLOURS[k]}"/><text x="${x + 18}" y="${y + 11}" class="small">${esc(KIND_LABELS[k])}</text>\n`);
   });
-  let h = 26 + Math.ceil(kinds.length / 5) * 18;
   if (withSources) {
-    write(`<rect class="swatch" x="190" y="${h + 2}" width="14" height="14" fill="none" stroke="${SOURCE_COLOUR}"/><text x="208" y="${h + 13}" class="small">outline: a segment reblock empties (source)</text>\n`);
-    h += 20;
+    const y = legendHeight(false);
+    write(`<rect class="swatch" x="190" y="${y - 6}" width="14" height="14" fill="none" stroke="${SOURCE_COLOUR}"/><text x="208" y="${y + 5}" class="small">outline: a segment reblock empties (source)</text>\n`);
   }
   write('</g>\n');
-  return h + 8;
+}
+
+/** The legend's height: the fill row, the class rows and, when there are sources, their line. */
+function legendHeight(withSources: boolean): number {
+  return 34 + Math.ceil(Object.keys(KIND_COLOURS).length / 5) * 18 + (withSources ? 20 : 0);
 }
 
 /** Writes the picture of the panels, side by side, as one SVG document. */
@@ -189,8 +193,7 @@ export function writeFreemapSvg(panels: SvgPanel[], write: (s: string) => void):
   const width = Math.max(16 + geos.reduce((w, g) => w + g.width + PANEL_GAP, 0), 1400);
   const mapH = Math.max(...geos.map((g) => g.height));
   const withSources = panels.some((p) => p.map.cells.some((c) => c.source));
-  const legendH = 26 + Math.ceil(Object.keys(KIND_COLOURS).length / 5) * 18 + (withSources ? 20 : 0) + 8;
-  const height = 8 + mapH + 12 + legendH;
+  const height = 8 + mapH + 12 + legendHeight(withSources);
   write(`<?xml version="1.0" encoding="UTF-8"?>\n`);
   write(`<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}">\n`);
   write(`<style>text{font-family:sans-serif;fill:#222}.title{font-size:15px;font-weight:bold}.small{font-size:11px}rect.cell{shape-rendering:crispEdges}</style>\n`);
@@ -206,9 +209,20 @@ export function writeFreemapSvg(panels: SvgPanel[], write: (s: string) => void):
   write('</svg>\n');
 }
 
-/** Writes the picture to a file in large UTF-8 chunks (titles may hold any file name). */
-export function writeFreemapSvgFile(file: string, panels: SvgPanel[]): void {
-  const fd = fs.openSync(file, 'w');
+/**
+ * Opens (creates or truncates) the picture's file up front, so that a run which would draw it
+ * fails before it does anything when the file cannot be written.
+ */
+export function openSvgOutput(file: string): number {
+  try {
+    return fs.openSync(file, 'w');
+  } catch (e) {
+    throw new H2Error(`${file}: cannot write the picture: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, EXIT.CANNOT_OPEN);
+  }
+}
+
+/** Writes the picture to an open file in large UTF-8 chunks (titles may hold any file name), and closes it. */
+export function writeFreemapSvgFd(fd: number, panels: SvgPanel[]): void {
   try {
     let parts: string[] = [];
     let size = 0;
@@ -227,6 +241,10 @@ export function writeFreemapSvgFile(file: string, panels: SvgPanel[]): void {
   } finally {
     fs.closeSync(fd);
   }
+}
+
+export function writeFreemapSvgFile(file: string, panels: SvgPanel[]): void {
+  writeFreemapSvgFd(openSvgOutput(file), panels);
 }
 
 /** The whole picture as one string (small maps, tests). */

@@ -4,10 +4,11 @@
  * run, or, for a dry run, the before with the fill the plan expects (sources emptied,
  * destinations filled; plannedSegments).
  */
+import * as fs from 'node:fs';
 import { openReadOnly } from '../../engine/open';
 import { Freemap } from '../../engine/freemap';
 import { FreemapMap, buildFreemapMap, freemapMap, freemapSegments, plannedSegments } from '../dump/freemap-map';
-import { writeFreemapSvgFile } from '../dump/freemap-svg';
+import { openSvgOutput, writeFreemapSvgFd } from '../dump/freemap-svg';
 import { ReblockResult, reblock } from './index';
 import { PlanState, SegmentFill } from './plan';
 import { ReblockOptions } from './run';
@@ -52,10 +53,19 @@ export async function reblockPictures(spec: string, opts: ReblockOptions, maxCel
   return { report, maps: { before, after } };
 }
 
-/** reblock, and the picture of before and after written to `file`. */
+/** reblock, and the picture of before and after written to `file` (opened first: a bad path stops the run before it starts). */
 export async function reblockWithPicture(spec: string, opts: ReblockOptions, file: string): Promise<ReblockResult> {
-  const { report, maps } = await reblockPictures(spec, opts);
-  writeFreemapSvgFile(file, [
+  const fd = openSvgOutput(file);
+  let maps: ReblockPictures;
+  let report: ReblockResult;
+  try {
+    ({ report, maps } = await reblockPictures(spec, opts));
+  } catch (e) {
+    fs.closeSync(fd);
+    fs.rmSync(file, { force: true });
+    throw e;
+  }
+  writeFreemapSvgFd(fd, [
     { title: `${spec}: before reblock`, map: maps.before },
     { title: opts.dryRun ? `after (planned by --dry-run)` : `after reblock`, map: maps.after },
   ]);
