@@ -183,6 +183,20 @@ test('a kernel-written fragmented image: every segment a cell, fills and classes
   const dry = h2kit(['reblock', '-n', img, '--json']);
   expect(dry.status).toBe(0);
   expect((JSON.parse(dry.stdout.toString('utf8')).frag_before as Record<string, number>).score).toBe(hand.score);
+  // a picture that cannot be written stops reblock before it writes anything
+  const tid = async (): Promise<bigint> => {
+    const s = await openReadOnly(img);
+    try {
+      return s.chains.header.mirrorTid;
+    } finally {
+      s.close();
+    }
+  };
+  const was = await tid();
+  const bad = h2kit(['reblock', img, '--svg', path.join(dir, 'no-such-dir', 'x.svg')]);
+  expect(bad.status).toBe(3);
+  expect(bad.stderr).toMatch(/^h2kit: .*x\.svg: cannot write the picture: ENOENT\n$/);
+  expect(await tid()).toBe(was);
 });
 
 test('our mkfs with an 8 MiB file: the data cells hold its 512 granules, as the text dump counts them', async () => {
