@@ -11,6 +11,10 @@ export * from '../cleanup/bulkfree';
 
 export const DEFAULT_FILL_LEVEL = 95;
 
+export const DEFAULT_COMMIT_EVERY = 256n << 20n;
+/** cleanup's default time limit for its reblock step */
+export const CLEANUP_TIME_LIMIT_MS = 5 * 60 * 1000;
+
 /** The fragmentation score (src/ops/common/frag-score.ts) before and after the run (expected, for a dry run). */
 export interface FragFigures {
   fragBefore: FragScore;
@@ -31,9 +35,6 @@ export async function reblock(spec: string, opts: ReblockOptions): Promise<Reblo
   if (fig === null) throw new Error('reblock: the run made no report');
   return { ...r, ...(fig as FragFigures) };
 }
-export const DEFAULT_COMMIT_EVERY = 256n << 20n;
-/** cleanup's default time limit for its reblock step */
-export const CLEANUP_TIME_LIMIT_MS = 5 * 60 * 1000;
 
 /** --types: a comma list of data, inodes, dirents, indirect, or all. */
 export function parseTypes(text: string): Set<ItemType> {
