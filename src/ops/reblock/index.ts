@@ -10,7 +10,6 @@ export * from './run';
 export * from '../cleanup/bulkfree';
 
 export const DEFAULT_FILL_LEVEL = 95;
-
 export const DEFAULT_COMMIT_EVERY = 256n << 20n;
 /** cleanup's default time limit for its reblock step */
 export const CLEANUP_TIME_LIMIT_MS = 5 * 60 * 1000;
