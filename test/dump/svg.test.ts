@@ -19,6 +19,7 @@ import { reblockPictures } from '../../src/ops/reblock/picture';
 import { OverlayDevice } from '../helpers/corrupt';
 import { freshImage, h2kit, tempDir } from '../helpers/cli';
 import { kernelFile, kernelImageCopy } from '../helpers/kernel-corpus';
+import { refText } from '../helpers/reference';
 import { fragment } from '../helpers/fragment';
 
 const MiB4 = 4n << 20n;
@@ -197,6 +198,25 @@ test('a kernel-written fragmented image: every segment a cell, fills and classes
   expect(bad.status).toBe(3);
   expect(bad.stderr).toMatch(/^h2kit: .*x\.svg: cannot write the picture: ENOENT\n$/);
   expect(await tid()).toBe(was);
+});
+
+test('a 64 MiB newfs image: one short row of 16 large cells, the reserved ones grey, the rest free (hammer2 freemap shows no leaf yet)', async () => {
+  const img = freshImage('n64m', dir);
+  const { svg, json } = dumpSvg(img, 'n64m.svg');
+  const known = freemapText(refText('n64m.freemap.txt').toString('utf8'));
+  const first = await firstAllocatable(img);
+  const p = svg.panels[0];
+  expect(p.cells).toHaveLength(16);
+  for (const c of p.cells) {
+    const reserved = c.seg < first;
+    expect(c.capacity).toBe(reserved ? 0 : 256);
+    expect(c.used).toBe(reserved ? 0 : known.get(c.seg)?.granules ?? 0);
+    expect(c.fill).toBe(reserved ? RESERVED_COLOUR : FILL_COLOURS[0]);
+    expect(c.kind).toBe(reserved ? (c.seg === 0n ? 'header' : 'reserved') : 'free');
+  }
+  expect(p.cells.filter((c) => c.capacity === 0).length).toBeGreaterThan(0);
+  expect((json.fragmentation as Record<string, number>).free).toBe(p.cells.filter((c) => c.capacity > 0).length);
+  expect(p.text.some((t) => t.includes('64 MiB, 16 segments; 1 cell = one 4 MiB segment'))).toBe(true);
 });
 
 test('our mkfs with an 8 MiB file: the data cells hold its 512 granules, as the text dump counts them', async () => {
