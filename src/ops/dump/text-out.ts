@@ -1,0 +1,163 @@
+/**
+ * Text output built straight into one large byte buffer. The dumps print millions of short
+ * fields; as JavaScript strings each would be an allocation, a concatenation and finally an
+ * encoding pass, which left most of the run to the garbage collector. Here every field is
+ * written in place as latin1 bytes (name bytes pass through unchanged), and the buffer is
+ * handed on only when full or at the end.
+ */
+
+const HEX_DIGITS = '0123456789abcdef';
+const HEX = Uint8Array.from(HEX_DIGITS, (c) => c.charCodeAt(0));
+const SPACE = 0x20;
+const ZERO = 0x30;
+const TWO_32 = 4294967296;
+/** Below this the high half of a 64-bit value keeps the whole value exact as a Number. */
+const EXACT_HI = 1 << 21;
+
+/** Receives each full buffer; the bytes are valid only during the call (the buffer is reused). */
+export type ChunkSink = (bytes: Uint8Array) => void;
+
+export class TextOut {
+  private readonly buf: Buffer;
+  private pos = 0;
+
+  constructor(
+    private readonly sink: ChunkSink,
+    capacity = 1 << 20,
+  ) {
+    this.buf = Buffer.allocUnsafe(capacity);
+  }
+
+  /** Hand on what is buffered. */
+  flush(): void {
+    if (this.pos === 0) return;
+    const n = this.pos;
+    this.pos = 0;
+    this.sink(this.buf.subarray(0, n));
+  }
+
+  /** Make room for `n` more bytes; false when they can never fit (the caller streams them). */
+  private room(n: number): boolean {
+    if (this.pos + n <= this.buf.length) return true;
+    this.flush();
+    return n <= this.buf.length;
+  }
+
+  /** A string of latin1 characters (ASCII text, or bytes decoded as latin1). */
+  str(s: string): void {
+    const n = s.length;
+    if (!this.room(n)) {
+      this.sink(Buffer.from(s, 'latin1'));
+      return;
+    }
+    const b = this.buf;
+    let p = this.pos;
+    if (n > 32) p += b.write(s, p, n, 'latin1');
+    else for (let i = 0; i < n; i++) b[p++] = s.charCodeAt(i);
+    this.pos = p;
+  }
+
+  /** One character code. */
+  ch(c: number): void {
+    this.room(1);
+    this.buf[this.pos++] = c;
+  }
+
+  /** `n` spaces (none when n <= 0). */
+  spaces(n: number): void {
+    if (n <= 0) return;
+    if (!this.room(n)) {
+      for (; n > 0; n -= this.buf.length) this.spaces(Math.min(n, this.buf.length));
+      return;
+    }
+    // indents are short: a loop beats Buffer.fill's argument checks
+    const b = this.buf;
+    let p = this.pos;
+    const end = p + n;
+    while (p < end) b[p++] = SPACE;
+    this.pos = end;
+  }
+
+  /** Raw bytes [start, end) of `src`. */
+  bytes(src: Uint8Array, start: number, end: number): void {
+    const n = end - start;
+    if (n <= 0) return;
+    if (!this.room(n)) {
+      this.sink(src.subarray(start, end));
+      return;
+    }
+    this.buf.set(src.subarray(start, end), this.pos);
+    this.pos += n;
+  }
+
+  /** `%0Nx` of an unsigned 32-bit value, `width` 1..8. */
+  hex(v: number, width: number): void {
+    this.room(8);
+    v >>>= 0;
+    // as printf: a value wider than the field takes the digits it needs
+    let w = width;
+    while (w < 8 && v >>> (4 * w) !== 0) w++;
+    const b = this.buf;
+    let p = this.pos + w;
+    this.pos = p;
+    for (let i = 0; i < w; i++) {
+      b[--p] = HEX[v & 15];
+      v >>>= 4;
+    }
+  }
+
+  /** `%016jx` of the 64-bit value hi:lo. */
+  hex64(hi: number, lo: number): void {
+    this.room(16);
+    const b = this.buf;
+    let p = this.pos + 16;
+    this.pos = p;
+    for (let i = 0; i < 8; i++) {
+      b[--p] = HEX[lo & 15];
+      lo >>>= 4;
+    }
+    for (let i = 0; i < 8; i++) {
+      b[--p] = HEX[hi & 15];
+      hi >>>= 4;
+    }
+  }
+
+  /** `%d` of an integer below 2^53 in magnitude. */
+  dec(v: number): void {
+    this.room(17);
+    const b = this.buf;
+    if (v < 0) {
+      b[this.pos++] = 0x2d;
+      v = -v;
+    }
+    if (v < 10) {
+      b[this.pos++] = ZERO + v;
+      return;
+    }
+    let digits = 1;
+    for (let t = v; t >= 10; t = Math.floor(t / 10)) digits++;
+    let p = this.pos + digits;
+    this.pos = p;
+    while (v >= 10) {
+      const q = Math.floor(v / 10);
+      b[--p] = ZERO + (v - q * 10);
+      v = q;
+    }
+    b[--p] = ZERO + v;
+  }
+
+  /** `%ju` of the unsigned 64-bit value hi:lo. */
+  u64(hi: number, lo: number): void {
+    if (hi < EXACT_HI) this.dec(hi * TWO_32 + lo);
+    else this.str(((BigInt(hi) << 32n) | BigInt(lo)).toString());
+  }
+
+  /** `%-Nd` of a small non-negative integer: the digits, then spaces up to `width`. */
+  decLeft(v: number, width: number): void {
+    // with room for both, neither write below flushes, so pos measures what dec() wrote
+    this.room(17 + width);
+    const start = this.pos;
+    this.dec(v);
+    this.spaces(width - (this.pos - start));
+  }
+}
