@@ -70,7 +70,7 @@ import { FreemapTotals, countFreemapBlocks, newFreemapTotals } from './freemap-t
 import { BlockWindow } from './block-window';
 import { BREF_AT, DIRENT_AT, FMCHECK_AT, STATS_AT, TWO_32, halves, joinHalves, lt64, u16, u32 } from './raw-bref';
 import { ShowGuard } from './show-guard';
-import { TextOut } from './text-out';
+import { Text, TextOut } from './text-out';
 
 /** The size radix in the low bits of data_off. */
 const RADIX_MASK = Number(OFF_MASK_RADIX);
@@ -186,9 +186,17 @@ const compNames: string[] = [];
 const checkNames: string[] = [];
 const compName = (algo: number): string => (compNames[algo] ??= compModeName(algo));
 const checkName = (algo: number): string => (checkNames[algo] ??= checkModeName(algo));
+const compTexts: Text[] = [];
+const checkTexts: Text[] = [];
+const compText = (algo: number): Text => (compTexts[algo] ??= new Text(compModeName(algo)));
+const checkText = (algo: number): Text => (checkTexts[algo] ??= new Text(checkModeName(algo)));
+const typeNames: string[] = [];
+const typeName = (type: number): string => (typeNames[type] ??= breftypeName(type));
+const objTexts: Text[] = [];
+const objText = (type: number): Text => (objTexts[type] ??= new Text(objtypeName(type)));
 
 /** Local time strings by second: a tree's inodes share few distinct times. */
-const timeCache = new Map<number, string>();
+const timeCache = new Map<number, Text>();
 function writeTime(out: TextOut, b: Uint8Array, o: number): void {
   const hi = u32(b, o + 4);
   const lo = u32(b, o);
@@ -201,26 +209,26 @@ function writeTime(out: TextOut, b: Uint8Array, o: number): void {
   const secs = (usec - (usec % 1e6)) / 1e6;
   let s = timeCache.get(secs);
   if (s === undefined) {
-    s = time64ToStr(BigInt(secs) * 1000000n);
+    s = new Text(time64ToStr(BigInt(secs) * 1000000n));
     if (timeCache.size >= 4096) timeCache.clear();
     timeCache.set(secs, s);
   }
-  out.str(s);
+  out.text(s);
 }
 
 /** UUID strings by slot, reused while the bytes repeat (uid and gid rarely change). */
 class UuidText {
   private last = new Uint8Array(UUID_BYTES);
-  private text: string | null = null;
+  private text: Text | null = null;
 
   write(out: TextOut, b: Uint8Array, o: number): void {
     let same = this.text !== null;
     for (let i = 0; same && i < UUID_BYTES; i++) same = b[o + i] === this.last[i];
     if (!same) {
       this.last.set(b.subarray(o, o + UUID_BYTES));
-      this.text = uuidToString(b, o);
+      this.text = new Text(uuidToString(b, o));
     }
-    out.str(this.text!);
+    out.text(this.text!);
   }
 }
 const uidText = new UuidText();
@@ -229,10 +237,56 @@ const gidText = new UuidText();
 const hex64At = (out: TextOut, b: Uint8Array, o: number): void => out.hex64(u32(b, o + 4), u32(b, o));
 const u64At = (out: TextOut, b: Uint8Array, o: number): void => out.u64(u32(b, o + 4), u32(b, o));
 
-/** An indented label. */
-function line(out: TextOut, tab: number, label: string): void {
-  out.spaces(tab);
-  out.str(label);
+/** The labels of an inode's lines, as the tool prints them. */
+const INODE_LABELS = {
+  filename: 'filename "',
+  version: 'version  ',
+  pfs_st: 'pfs_st   ',
+  uflags: 'uflags   0x',
+  rmajor: 'rmajor   ',
+  rminor: 'rminor   ',
+  ctime: 'ctime    ',
+  mtime: 'mtime    ',
+  atime: 'atime    ',
+  btime: 'btime    ',
+  uid: 'uid      ',
+  gid: 'gid      ',
+  type: 'type     ',
+  opflgs: 'opflgs   0x',
+  capflgs: 'capflgs  0x',
+  mode: 'mode     ',
+  inum: 'inum     0x',
+  size: 'size     ',
+  nlinks: 'nlinks   ',
+  iparent: 'iparent  0x',
+  name_key: 'name_key 0x',
+  name_len: 'name_len ',
+  ncopies: 'ncopies  ',
+  compalg: 'compalg  ',
+  checkalg: 'checkalg ',
+  pfs_nmas: 'pfs_nmas ',
+  pfs_type: 'pfs_type ',
+  pfs_inum: 'pfs_inum 0x',
+  pfs_clid: 'pfs_clid ',
+  pfs_fsid: 'pfs_fsid ',
+  pfs_lsnap_tid: 'pfs_lsnap_tid 0x',
+  data_quota: 'data_quota  ',
+  data_count: 'data_count  ',
+  inode_quota: 'inode_quota ',
+  inode_count: 'inode_count ',
+} as const;
+type InodeLabels = { [K in keyof typeof INODE_LABELS]: Text };
+
+/** The labels with their indentation, by indentation: every inode at one depth shares them. */
+const inodeLabelsByTab = new Map<number, InodeLabels>();
+function inodeLabels(tab: number): InodeLabels {
+  let L = inodeLabelsByTab.get(tab);
+  if (!L) {
+    const indent = ' '.repeat(Math.max(0, tab));
+    L = Object.fromEntries(Object.entries(INODE_LABELS).map(([k, label]) => [k, new Text(indent + label)])) as InodeLabels;
+    inodeLabelsByTab.set(tab, L);
+  }
+  return L;
 }
 
 /** The inode's fields, as the tool prints them (between the brace and the children). */
@@ -242,121 +296,122 @@ function writeInode(ctx: Ctx, tab: number, m: Uint8Array, tb: Uint8Array, to: nu
   const pfsType = m[META.pfsType];
   const nameLen = u16(m, META.nameLen);
   const isPfs = (opFlags & OPFLAG_PFSROOT) !== 0 || pfsType === PFSTYPE_SUPROOT;
-  line(out, tab, 'filename "');
+  const L = inodeLabels(tab);
+  out.text(L.filename);
   writeName(out, m, INODE_FILENAME_OFF, nameLen > INODE_MAXNAME ? 0 : nameLen);
   out.str('"\n');
-  line(out, tab, 'version  ');
+  out.text(L.version);
   out.dec(u16(m, META.version));
   out.ch(NL);
   if (isPfs) {
-    line(out, tab, 'pfs_st   ');
+    out.text(L.pfs_st);
     out.dec(m[META.pfsSubtype]);
     out.str(` (${pfsSubtypeName(m[META.pfsSubtype])})\n`);
   }
-  line(out, tab, 'uflags   0x');
+  out.text(L.uflags);
   out.hex(u32(m, META.uflags), 8);
   out.ch(NL);
   const rmajor = u32(m, META.rmajor);
   const rminor = u32(m, META.rminor);
   if (rmajor || rminor) {
-    line(out, tab, 'rmajor   ');
+    out.text(L.rmajor);
     out.dec(rmajor | 0);
     out.ch(NL);
-    line(out, tab, 'rminor   ');
+    out.text(L.rminor);
     out.dec(rminor | 0);
     out.ch(NL);
   }
-  line(out, tab, 'ctime    ');
+  out.text(L.ctime);
   writeTime(out, m, META.ctime);
   out.ch(NL);
-  line(out, tab, 'mtime    ');
+  out.text(L.mtime);
   writeTime(out, m, META.mtime);
   out.ch(NL);
-  line(out, tab, 'atime    ');
+  out.text(L.atime);
   writeTime(out, m, META.atime);
   out.ch(NL);
-  line(out, tab, 'btime    ');
+  out.text(L.btime);
   writeTime(out, m, META.btime);
   out.ch(NL);
-  line(out, tab, 'uid      ');
+  out.text(L.uid);
   uidText.write(out, m, META.uid);
   out.ch(NL);
-  line(out, tab, 'gid      ');
+  out.text(L.gid);
   gidText.write(out, m, META.gid);
   out.ch(NL);
-  line(out, tab, 'type     ');
-  out.str(objtypeName(m[META.type]));
+  out.text(L.type);
+  out.text(objText(m[META.type]));
   out.ch(NL);
-  line(out, tab, 'opflgs   0x');
+  out.text(L.opflgs);
   out.hex(opFlags, 2);
   out.ch(NL);
-  line(out, tab, 'capflgs  0x');
+  out.text(L.capflgs);
   out.hex(u16(m, META.capFlags), 4);
   out.ch(NL);
-  line(out, tab, 'mode     ');
+  out.text(L.mode);
   const mode = u32(m, META.mode).toString(8);
   out.str(mode);
   out.spaces(7 - mode.length);
   out.ch(NL);
-  line(out, tab, 'inum     0x');
+  out.text(L.inum);
   hex64At(out, m, META.inum);
   out.ch(NL);
-  line(out, tab, 'size     ');
+  out.text(L.size);
   u64At(out, m, META.size);
   const sizeHi = u32(m, META.size + 4);
   const sizeLo = u32(m, META.size);
   out.str(opFlags & OPFLAG_DIRECTDATA && sizeHi === 0 && sizeLo <= EMBEDDED_BYTES ? ' (embedded data)\n' : ' \n');
-  line(out, tab, 'nlinks   ');
+  out.text(L.nlinks);
   u64At(out, m, META.nlinks);
   out.ch(NL);
-  line(out, tab, 'iparent  0x');
+  out.text(L.iparent);
   hex64At(out, m, META.iparent);
   out.ch(NL);
-  line(out, tab, 'name_key 0x');
+  out.text(L.name_key);
   hex64At(out, m, META.nameKey);
   out.ch(NL);
-  line(out, tab, 'name_len ');
+  out.text(L.name_len);
   out.dec(nameLen);
   out.ch(NL);
-  line(out, tab, 'ncopies  ');
+  out.text(L.ncopies);
   out.dec(m[META.ncopies]);
   out.ch(NL);
-  line(out, tab, 'compalg  ');
-  out.str(compName(m[META.compAlgo]));
+  out.text(L.compalg);
+  out.text(compText(m[META.compAlgo]));
   out.ch(NL);
-  line(out, tab, 'checkalg ');
-  out.str(checkName(m[META.checkAlgo]));
+  out.text(L.checkalg);
+  out.text(checkText(m[META.checkAlgo]));
   out.ch(NL);
   if (isPfs) {
-    line(out, tab, 'pfs_nmas ');
+    out.text(L.pfs_nmas);
     out.dec(m[META.pfsNmasters]);
     out.ch(NL);
-    line(out, tab, 'pfs_type ');
+    out.text(L.pfs_type);
     out.dec(pfsType);
     out.str(` (${pfstypeName(pfsType)})\n`);
-    line(out, tab, 'pfs_inum 0x');
+    out.text(L.pfs_inum);
     hex64At(out, m, META.pfsInum);
     out.ch(NL);
-    line(out, tab, 'pfs_clid ');
+    out.text(L.pfs_clid);
     out.str(uuidToString(m, META.pfsClid));
     out.ch(NL);
-    line(out, tab, 'pfs_fsid ');
+    out.text(L.pfs_fsid);
     out.str(uuidToString(m, META.pfsFsid));
     out.ch(NL);
-    line(out, tab, 'pfs_lsnap_tid 0x');
+    out.text(L.pfs_lsnap_tid);
     hex64At(out, m, META.pfsLsnapTid);
     out.ch(NL);
   }
-  line(out, tab, 'data_quota  ');
+  out.text(L.data_quota);
   u64At(out, m, META.dataQuota);
   out.ch(NL);
-  line(out, tab, 'data_count  ');
+  out.text(L.data_count);
   u64At(out, tb, to + STATS_AT.dataCount);
   out.ch(NL);
-  line(out, tab, 'inode_quota ');
+  out.text(L.inode_quota);
   u64At(out, m, META.inodeQuota);
   out.ch(NL);
-  line(out, tab, 'inode_count ');
+  out.text(L.inode_count);
   u64At(out, tb, to + STATS_AT.inodeCount);
   out.ch(NL);
 }
@@ -367,19 +422,18 @@ const NL = 0x0a;
  * The check code part of a blockref's line; true when the code does not match (the tool
  * then shows the block's own fields but not its children).
  */
-const okPrefixes: string[] = [];
+const okPrefixes: Text[] = [];
 /** "meth=CHECK|COMP " and the name of the code that follows, by methods byte. */
-function okPrefix(methods: number): string {
-  let s = okPrefixes[methods];
-  if (s === undefined) {
+function okPrefix(methods: number): Text {
+  if (okPrefixes[methods] === undefined) {
     const checkAlgo = decCheck(methods);
-    s = `meth=${checkName(checkAlgo)}|${compName(decComp(methods))} `;
+    let s = `meth=${checkName(checkAlgo)}|${compName(decComp(methods))} `;
     if (checkAlgo === CHECK_ISCSI32) s += 'iscsi32=';
     else if (checkAlgo === CHECK_FREEMAP) s += 'fcrc=';
     else if (checkAlgo === CHECK_XXHASH64) s += 'xxh=';
-    okPrefixes[methods] = s;
+    okPrefixes[methods] = new Text(s);
   }
-  return s;
+  return okPrefixes[methods];
 }
 
 function writeCheck(out: TextOut, tb: Uint8Array, to: number, block: Uint8Array): boolean {
@@ -391,7 +445,7 @@ function writeCheck(out: TextOut, tb: Uint8Array, to: number, block: Uint8Array)
   switch (checkAlgo) {
     case CHECK_NONE:
     case CHECK_DISABLED:
-      out.str(okPrefix(methods));
+      out.text(okPrefix(methods));
       return false;
     case CHECK_ISCSI32:
     case CHECK_FREEMAP: {
@@ -405,7 +459,7 @@ function writeCheck(out: TextOut, tb: Uint8Array, to: number, block: Uint8Array)
         out.str(' failed) ');
         return true;
       }
-      out.str(okPrefix(methods));
+      out.text(okPrefix(methods));
       out.hex(computed, 8);
       out.ch(0x20);
       return false;
@@ -423,7 +477,7 @@ function writeCheck(out: TextOut, tb: Uint8Array, to: number, block: Uint8Array)
         out.str(' failed) ');
         return true;
       }
-      out.str(okPrefix(methods));
+      out.text(okPrefix(methods));
       out.hex64(hi, lo);
       out.ch(0x20);
       return false;
@@ -434,7 +488,7 @@ function writeCheck(out: TextOut, tb: Uint8Array, to: number, block: Uint8Array)
         out.str(`(sha192 ${checkStr}:${compStr} failed) `);
         return true;
       }
-      out.str(okPrefix(methods));
+      out.text(okPrefix(methods));
       return false;
     }
     default:
@@ -497,7 +551,7 @@ function showBref(ctx: Ctx, voldata: VolumeHeader, tab: number, bi: number, tb: 
   let bcount = 0;
   let failed = false;
   let obrace = true;
-  const typeStr = breftypeName(type);
+  const typeStr = typeName(type);
 
   let rootHeader: VolumeHeader | null = null;
   switch (type) {
@@ -600,7 +654,7 @@ function showBref(ctx: Ctx, voldata: VolumeHeader, tab: number, bi: number, tb: 
       out.ch(NL);
       out.spaces(tab);
       out.str('type ');
-      out.str(objtypeName(tb[to + DIRENT_AT.type]));
+      out.text(objText(tb[to + DIRENT_AT.type]));
       out.ch(NL);
       break;
     }
@@ -824,6 +878,7 @@ export function renderShow(vols: VolumeSet, which: ShowWhich, opts: ShowOptions,
   try {
     renderInto(ctx, which);
   } finally {
+    ctx.window.close();
     // what was printed before a failure is real output, as the tool's would be
     out.flush();
   }

@@ -9,16 +9,40 @@
 const HEX_DIGITS = '0123456789abcdef';
 const HEX = Uint8Array.from(HEX_DIGITS, (c) => c.charCodeAt(0));
 const SPACE = 0x20;
+const SPACES8 = new Float64Array(new Uint8Array(8).fill(SPACE).buffer)[0];
 const ZERO = 0x30;
 const TWO_32 = 4294967296;
 /** Below this the high half of a 64-bit value keeps the whole value exact as a Number. */
 const EXACT_HI = 1 << 21;
+/** Below this a value is a small integer to the engine, and `| 0` divides it exactly. */
+const SMALL = 2 ** 31;
+
+/** Pairs of hex digits by byte value, as one little-endian 16-bit store (high digit first). */
+const HEX2 = Uint16Array.from({ length: 256 }, (_, x) => HEX[x >> 4] | (HEX[x & 15] << 8));
+
+/**
+ * Text printed often enough to be encoded once (labels with their indentation, names, times).
+ * ASCII text is copied eight bytes at a time as a float64: no ASCII byte pattern is a NaN
+ * (that needs 0x7ff in the top twelve bits), so the copy keeps every bit.
+ */
+export class Text {
+  readonly bytes: Uint8Array;
+  readonly view: DataView;
+  readonly ascii: boolean;
+
+  constructor(s: string) {
+    this.bytes = Uint8Array.from(Buffer.from(s, 'latin1'));
+    this.view = new DataView(this.bytes.buffer);
+    this.ascii = this.bytes.every((c) => c < 0x80);
+  }
+}
 
 /** Receives each full buffer; the bytes are valid only during the call (the buffer is reused). */
 export type ChunkSink = (bytes: Uint8Array) => void;
 
 export class TextOut {
   private readonly buf: Buffer;
+  private readonly view: DataView;
   private pos = 0;
 
   constructor(
@@ -26,6 +50,7 @@ export class TextOut {
     capacity = 1 << 20,
   ) {
     this.buf = Buffer.allocUnsafe(capacity);
+    this.view = new DataView(this.buf.buffer, this.buf.byteOffset, this.buf.length);
   }
 
   /** Hand on what is buffered. */
@@ -70,10 +95,14 @@ export class TextOut {
       for (; n > 0; n -= this.buf.length) this.spaces(Math.min(n, this.buf.length));
       return;
     }
-    // indents are short: a loop beats Buffer.fill's argument checks
+    // Half of a show's bytes are indentation. Eight at a time through a float64 whose bytes
+    // are all spaces (a plain number, not a NaN, so its bits are kept); Buffer.fill's
+    // argument checks cost more than the short runs themselves.
     const b = this.buf;
+    const v = this.view;
     let p = this.pos;
     const end = p + n;
+    for (; p + 8 <= end; p += 8) v.setFloat64(p, SPACES8, true);
     while (p < end) b[p++] = SPACE;
     this.pos = end;
   }
@@ -86,8 +115,32 @@ export class TextOut {
       this.sink(src.subarray(start, end));
       return;
     }
-    this.buf.set(src.subarray(start, end), this.pos);
+    if (n > 64) this.buf.set(src.subarray(start, end), this.pos);
+    else {
+      // most are names and cached fields: a loop beats making a view to copy from
+      const b = this.buf;
+      let p = this.pos;
+      for (let i = start; i < end; i++) b[p++] = src[i];
+    }
     this.pos += n;
+  }
+
+  /** Text encoded once. */
+  text(t: Text): void {
+    const src = t.bytes;
+    const n = src.length;
+    if (!t.ascii || !this.room(n)) {
+      this.bytes(src, 0, n);
+      return;
+    }
+    const v = this.view;
+    const sv = t.view;
+    const p = this.pos;
+    let i = 0;
+    for (; i + 8 <= n; i += 8) v.setFloat64(p + i, sv.getFloat64(i, true), true);
+    const b = this.buf;
+    for (; i < n; i++) b[p + i] = src[i];
+    this.pos = p + n;
   }
 
   /** `%0Nx` of an unsigned 32-bit value, `width` 1..8. */
@@ -109,17 +162,17 @@ export class TextOut {
   /** `%016jx` of the 64-bit value hi:lo. */
   hex64(hi: number, lo: number): void {
     this.room(16);
-    const b = this.buf;
-    let p = this.pos + 16;
-    this.pos = p;
-    for (let i = 0; i < 8; i++) {
-      b[--p] = HEX[lo & 15];
-      lo >>>= 4;
-    }
-    for (let i = 0; i < 8; i++) {
-      b[--p] = HEX[hi & 15];
-      hi >>>= 4;
-    }
+    const v = this.view;
+    const p = this.pos;
+    v.setUint16(p, HEX2[hi >>> 24], true);
+    v.setUint16(p + 2, HEX2[(hi >>> 16) & 255], true);
+    v.setUint16(p + 4, HEX2[(hi >>> 8) & 255], true);
+    v.setUint16(p + 6, HEX2[hi & 255], true);
+    v.setUint16(p + 8, HEX2[lo >>> 24], true);
+    v.setUint16(p + 10, HEX2[(lo >>> 16) & 255], true);
+    v.setUint16(p + 12, HEX2[(lo >>> 8) & 255], true);
+    v.setUint16(p + 14, HEX2[lo & 255], true);
+    this.pos = p + 16;
   }
 
   /** `%d` of an integer below 2^53 in magnitude. */
@@ -132,6 +185,20 @@ export class TextOut {
     }
     if (v < 10) {
       b[this.pos++] = ZERO + v;
+      return;
+    }
+    if (v < SMALL) {
+      // integer arithmetic for the common case
+      let digits = 1;
+      for (let t = v; t >= 10; t = (t / 10) | 0) digits++;
+      let p = this.pos + digits;
+      this.pos = p;
+      while (v >= 10) {
+        const q = (v / 10) | 0;
+        b[--p] = ZERO + (v - q * 10);
+        v = q;
+      }
+      b[--p] = ZERO + v;
       return;
     }
     let digits = 1;
