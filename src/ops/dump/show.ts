@@ -155,8 +155,7 @@ function spanAt(ctx: Ctx, off: number): VolSpan | null {
  * would fail. It reads from a 16 KiB aligned base a power-of-two size of at least 16 KiB, so
  * a block near the end of the device fails even when its own bytes are there.
  */
-function readMedia(ctx: Ctx, level: number, off: number, bytes: number, ioBase: number, ioBytes: number): Uint8Array | null {
-  const span = spanAt(ctx, off);
+function readMedia(ctx: Ctx, span: VolSpan | null, level: number, off: number, bytes: number, ioBase: number, ioBytes: number): Uint8Array | null {
   if (!span) return null;
   if (ioBase - span.start + ioBytes > span.devSize) return null;
   const got = ctx.window.read(span.dev, span.devSize, off - span.start, bytes);
@@ -418,6 +417,50 @@ function writeInode(ctx: Ctx, tab: number, m: Uint8Array, tb: Uint8Array, to: nu
 
 const NL = 0x0a;
 
+/** Texts of a blockref's lines that depend only on the indentation. */
+interface TabTexts {
+  /** by type: the indentation, the type's name and "." */
+  head: Text[];
+  /** the end of the first line and the start of the second, up to "vol=" */
+  vol: Text;
+  /** a line break and the continuation indent */
+  more: Text;
+  /** by type: the indentation, "} (", the type's name and "." */
+  close: Text[];
+  direntName: Text;
+  direntInum: Text;
+  direntNlen: Text;
+  direntType: Text;
+}
+
+const tabTextsByTab = new Map<number, TabTexts>();
+function tabTexts(tab: number): TabTexts {
+  let T = tabTextsByTab.get(tab);
+  if (!T) {
+    const ind = ' '.repeat(Math.max(0, tab));
+    const cont = ' '.repeat(Math.max(0, tab + 13));
+    T = {
+      head: [],
+      vol: new Text(` \n${cont}vol=`),
+      more: new Text(`\n${cont}`),
+      close: [],
+      direntName: new Text(`{\n${ind}filename "`),
+      direntInum: new Text(`"\n${ind}inum 0x`),
+      direntNlen: new Text(`\n${ind}nlen `),
+      direntType: new Text(`\n${ind}type `),
+    };
+    tabTextsByTab.set(tab, T);
+  }
+  return T;
+}
+
+/** By type: the spaces that pad its name to 8 columns, then the separator. */
+const typePads: Text[] = [];
+const typePad = (type: number): Text => (typePads[type] ??= new Text(' '.repeat(Math.max(0, 8 - typeName(type).length)) + ' '));
+const MIR = new Text(' mir=');
+const MOD = new Text(' mod=');
+const LFCNT = new Text(' lfcnt=');
+
 /**
  * The check code part of a blockref's line; true when the code does not match (the tool
  * then shows the block's own fields but not its children).
@@ -536,7 +579,7 @@ function showBref(ctx: Ctx, voldata: VolumeHeader, tab: number, bi: number, tb: 
       const ioBase = off - boff;
       let ioBytes = LBUFSIZE;
       while (ioBytes + boff < bytes) ioBytes *= 2;
-      const got = readMedia(ctx, level, off, bytes, ioBase, ioBytes);
+      const got = readMedia(ctx, spanAt(ctx, off), level, off, bytes, ioBase, ioBytes);
       if (!got) {
         out.str('(media read failed)\n');
         return;
@@ -553,6 +596,7 @@ function showBref(ctx: Ctx, voldata: VolumeHeader, tab: number, bi: number, tb: 
   let obrace = true;
   const typeStr = typeName(type);
 
+  const span = spanAt(ctx, off);
   let rootHeader: VolumeHeader | null = null;
   switch (type) {
     case BREF_TYPE_INODE:
@@ -573,36 +617,27 @@ function showBref(ctx: Ctx, voldata: VolumeHeader, tab: number, bi: number, tb: 
       break;
   }
 
-  out.spaces(tab);
-  out.str(typeStr);
-  out.ch(0x2e);
+  const T = tabTexts(tab);
+  out.text(T.head[type] ??= new Text(' '.repeat(Math.max(0, tab)) + typeStr + '.'));
   out.decLeft(bi, 3);
-  out.spaces(8 - typeStr.length);
-  out.ch(0x20);
+  out.text(typePad(type));
   out.hex64(offHi, offLoRaw);
   out.ch(0x20);
   hex64At(out, tb, to + BREF_AT.key);
   out.ch(0x2f);
   out.decLeft(tb[to + BREF_AT.keybits], 2);
-  out.ch(0x20);
-  out.ch(NL);
-  out.spaces(tab + 13);
-  out.str('vol=');
-  const span = spanAt(ctx, off);
+  out.text(T.vol);
   out.dec(span ? span.id : -1);
-  out.str(' mir=');
+  out.text(MIR);
   hex64At(out, tb, to + BREF_AT.mirrorTid);
-  out.str(' mod=');
+  out.text(MOD);
   hex64At(out, tb, to + BREF_AT.modifyTid);
-  out.str(' lfcnt=');
+  out.text(LFCNT);
   out.dec(u16(tb, to + BREF_AT.leafCount));
   out.ch(0x20);
   const flags = tb[to + BREF_AT.flags];
   const isFreemapBlock = type === BREF_TYPE_FREEMAP_NODE || type === BREF_TYPE_FREEMAP_LEAF;
-  if (bcount || flags || isFreemapBlock) {
-    out.ch(NL);
-    out.spaces(tab + 13);
-  }
+  if (bcount || flags || isFreemapBlock) out.text(T.more);
   if (bcount) {
     out.str('bcnt=');
     out.dec(bcount);
@@ -622,8 +657,7 @@ function showBref(ctx: Ctx, voldata: VolumeHeader, tab: number, bi: number, tb: 
   }
 
   if (readIt) {
-    out.ch(NL);
-    out.spaces(tab + 13);
+    out.text(T.more);
     failed = writeCheck(out, tb, to, media.subarray(0, bytes));
   }
 
@@ -636,24 +670,17 @@ function showBref(ctx: Ctx, voldata: VolumeHeader, tab: number, bi: number, tb: 
       obrace = false;
       break;
     case BREF_TYPE_DIRENT: {
-      out.str('{\n');
+      const D = tabTexts(tab);
+      out.text(D.direntName);
       const namlen = u16(tb, to + DIRENT_AT.namlen);
-      out.spaces(tab);
-      out.str('filename "');
       // a short name sits in the check union, a longer one in the block
       if (namlen <= CHECK_BYTES) writeName(out, tb, to + BREF_AT.check, namlen);
       else writeName(out, media, 0, namlen);
-      out.str('"\n');
-      out.spaces(tab);
-      out.str('inum 0x');
+      out.text(D.direntInum);
       hex64At(out, tb, to + DIRENT_AT.inum);
-      out.ch(NL);
-      out.spaces(tab);
-      out.str('nlen ');
+      out.text(D.direntNlen);
       out.dec(namlen);
-      out.ch(NL);
-      out.spaces(tab);
-      out.str('type ');
+      out.text(D.direntType);
       out.text(objText(tb[to + DIRENT_AT.type]));
       out.ch(NL);
       break;
@@ -715,8 +742,7 @@ function showBref(ctx: Ctx, voldata: VolumeHeader, tab: number, bi: number, tb: 
   }
   tab -= opts.tab;
   if (obrace) {
-    out.spaces(tab);
-    out.str(`} (${typeStr}.`);
+    out.text(T.close[type] ??= new Text(`${' '.repeat(Math.max(0, tab))}} (${typeStr}.`));
     out.dec(bi);
     if (type === BREF_TYPE_INODE) {
       out.str(', "');
