@@ -196,6 +196,9 @@ const objText = (type: number): Text => (objTexts[type] ??= new Text(objtypeName
 
 /** Local time strings by second: a tree's inodes share few distinct times. */
 const timeCache = new Map<number, Text>();
+/** the one before, which the next time most often repeats (ctime, mtime, atime of one inode) */
+let lastSecs = -1;
+let lastTime: Text | null = null;
 function writeTime(out: TextOut, b: Uint8Array, o: number): void {
   const hi = u32(b, o + 4);
   const lo = u32(b, o);
@@ -206,12 +209,18 @@ function writeTime(out: TextOut, b: Uint8Array, o: number): void {
   const usec = hi * TWO_32 + lo;
   // exact: the remainder of a double is exact, and so is the division of what is left
   const secs = (usec - (usec % 1e6)) / 1e6;
+  if (secs === lastSecs && lastTime) {
+    out.text(lastTime);
+    return;
+  }
   let s = timeCache.get(secs);
   if (s === undefined) {
     s = new Text(time64ToStr(BigInt(secs) * 1000000n));
     if (timeCache.size >= 4096) timeCache.clear();
     timeCache.set(secs, s);
   }
+  lastSecs = secs;
+  lastTime = s;
   out.text(s);
 }
 
@@ -282,7 +291,8 @@ function inodeLabels(tab: number): InodeLabels {
   let L = inodeLabelsByTab.get(tab);
   if (!L) {
     const indent = ' '.repeat(Math.max(0, tab));
-    L = Object.fromEntries(Object.entries(INODE_LABELS).map(([k, label]) => [k, new Text(indent + label)])) as InodeLabels;
+    // each label starts the line, ending the one before; the first also ends the blockref's
+    L = Object.fromEntries(Object.entries(INODE_LABELS).map(([k, label]) => [k, new Text((k === 'filename' ? '{\n' : '\n') + indent + label)])) as InodeLabels;
     inodeLabelsByTab.set(tab, L);
   }
   return L;
@@ -298,118 +308,88 @@ function writeInode(ctx: Ctx, tab: number, m: Uint8Array, tb: Uint8Array, to: nu
   const L = inodeLabels(tab);
   out.text(L.filename);
   writeName(out, m, INODE_FILENAME_OFF, nameLen > INODE_MAXNAME ? 0 : nameLen);
-  out.str('"\n');
+  out.ch(0x22);
   out.text(L.version);
   out.dec(u16(m, META.version));
-  out.ch(NL);
   if (isPfs) {
     out.text(L.pfs_st);
     out.dec(m[META.pfsSubtype]);
-    out.str(` (${pfsSubtypeName(m[META.pfsSubtype])})\n`);
+    out.str(` (${pfsSubtypeName(m[META.pfsSubtype])})`);
   }
   out.text(L.uflags);
   out.hex(u32(m, META.uflags), 8);
-  out.ch(NL);
   const rmajor = u32(m, META.rmajor);
   const rminor = u32(m, META.rminor);
   if (rmajor || rminor) {
     out.text(L.rmajor);
     out.dec(rmajor | 0);
-    out.ch(NL);
-    out.text(L.rminor);
+      out.text(L.rminor);
     out.dec(rminor | 0);
-    out.ch(NL);
-  }
+    }
   out.text(L.ctime);
   writeTime(out, m, META.ctime);
-  out.ch(NL);
   out.text(L.mtime);
   writeTime(out, m, META.mtime);
-  out.ch(NL);
   out.text(L.atime);
   writeTime(out, m, META.atime);
-  out.ch(NL);
   out.text(L.btime);
   writeTime(out, m, META.btime);
-  out.ch(NL);
   out.text(L.uid);
   uidText.write(out, m, META.uid);
-  out.ch(NL);
   out.text(L.gid);
   gidText.write(out, m, META.gid);
-  out.ch(NL);
   out.text(L.type);
   out.text(objText(m[META.type]));
-  out.ch(NL);
   out.text(L.opflgs);
   out.hex(opFlags, 2);
-  out.ch(NL);
   out.text(L.capflgs);
   out.hex(u16(m, META.capFlags), 4);
-  out.ch(NL);
   out.text(L.mode);
   const mode = u32(m, META.mode).toString(8);
   out.str(mode);
   out.spaces(7 - mode.length);
-  out.ch(NL);
   out.text(L.inum);
   hex64At(out, m, META.inum);
-  out.ch(NL);
   out.text(L.size);
   u64At(out, m, META.size);
   const sizeHi = u32(m, META.size + 4);
   const sizeLo = u32(m, META.size);
-  out.str(opFlags & OPFLAG_DIRECTDATA && sizeHi === 0 && sizeLo <= EMBEDDED_BYTES ? ' (embedded data)\n' : ' \n');
+  out.str(opFlags & OPFLAG_DIRECTDATA && sizeHi === 0 && sizeLo <= EMBEDDED_BYTES ? ' (embedded data)' : ' ');
   out.text(L.nlinks);
   u64At(out, m, META.nlinks);
-  out.ch(NL);
   out.text(L.iparent);
   hex64At(out, m, META.iparent);
-  out.ch(NL);
   out.text(L.name_key);
   hex64At(out, m, META.nameKey);
-  out.ch(NL);
   out.text(L.name_len);
   out.dec(nameLen);
-  out.ch(NL);
   out.text(L.ncopies);
   out.dec(m[META.ncopies]);
-  out.ch(NL);
   out.text(L.compalg);
   out.text(compText(m[META.compAlgo]));
-  out.ch(NL);
   out.text(L.checkalg);
   out.text(checkText(m[META.checkAlgo]));
-  out.ch(NL);
   if (isPfs) {
     out.text(L.pfs_nmas);
     out.dec(m[META.pfsNmasters]);
-    out.ch(NL);
-    out.text(L.pfs_type);
+      out.text(L.pfs_type);
     out.dec(pfsType);
-    out.str(` (${pfstypeName(pfsType)})\n`);
+    out.str(` (${pfstypeName(pfsType)})`);
     out.text(L.pfs_inum);
     hex64At(out, m, META.pfsInum);
-    out.ch(NL);
-    out.text(L.pfs_clid);
+      out.text(L.pfs_clid);
     out.str(uuidToString(m, META.pfsClid));
-    out.ch(NL);
-    out.text(L.pfs_fsid);
+      out.text(L.pfs_fsid);
     out.str(uuidToString(m, META.pfsFsid));
-    out.ch(NL);
-    out.text(L.pfs_lsnap_tid);
+      out.text(L.pfs_lsnap_tid);
     hex64At(out, m, META.pfsLsnapTid);
-    out.ch(NL);
-  }
+    }
   out.text(L.data_quota);
   u64At(out, m, META.dataQuota);
-  out.ch(NL);
   out.text(L.data_count);
   u64At(out, tb, to + STATS_AT.dataCount);
-  out.ch(NL);
   out.text(L.inode_quota);
   u64At(out, m, META.inodeQuota);
-  out.ch(NL);
   out.text(L.inode_count);
   u64At(out, tb, to + STATS_AT.inodeCount);
   out.ch(NL);
@@ -686,7 +666,6 @@ function showBref(ctx: Ctx, voldata: VolumeHeader, tab: number, bi: number, tb: 
       break;
     }
     case BREF_TYPE_INODE: {
-      out.str('{\n');
       const nameLen = u16(media, META.nameLen);
       namelen = nameLen > INODE_MAXNAME ? 0 : nameLen;
       writeInode(ctx, tab, media, tb, to);
