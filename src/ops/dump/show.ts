@@ -196,9 +196,9 @@ const objText = (type: number): Text => (objTexts[type] ??= new Text(objtypeName
 
 /** Local time strings by second: a tree's inodes share few distinct times. */
 const timeCache = new Map<number, Text>();
-/** the one before, which the next time most often repeats (ctime, mtime, atime of one inode) */
-let lastSecs = -1;
-let lastTime: Text | null = null;
+/** By field (ctime, mtime, atime, btime): the last one, which the next inode's most often repeats. */
+const lastSecs = [-1, -1, -1, -1];
+const lastTime: (Text | null)[] = [null, null, null, null];
 function writeTime(out: TextOut, b: Uint8Array, o: number): void {
   const hi = u32(b, o + 4);
   const lo = u32(b, o);
@@ -209,8 +209,9 @@ function writeTime(out: TextOut, b: Uint8Array, o: number): void {
   const usec = hi * TWO_32 + lo;
   // exact: the remainder of a double is exact, and so is the division of what is left
   const secs = (usec - (usec % 1e6)) / 1e6;
-  if (secs === lastSecs && lastTime) {
-    out.text(lastTime);
+  const slot = (o - META.ctime) >> 3;
+  if (secs === lastSecs[slot]) {
+    out.text(lastTime[slot]!);
     return;
   }
   let s = timeCache.get(secs);
@@ -219,8 +220,8 @@ function writeTime(out: TextOut, b: Uint8Array, o: number): void {
     if (timeCache.size >= 4096) timeCache.clear();
     timeCache.set(secs, s);
   }
-  lastSecs = secs;
-  lastTime = s;
+  lastSecs[slot] = secs;
+  lastTime[slot] = s;
   out.text(s);
 }
 
@@ -230,8 +231,9 @@ class UuidText {
   private text: Text | null = null;
 
   write(out: TextOut, b: Uint8Array, o: number): void {
-    let same = this.text !== null;
-    for (let i = 0; same && i < UUID_BYTES; i++) same = b[o + i] === this.last[i];
+    const l = this.last;
+    const same =
+      this.text !== null && u32(b, o) === u32(l, 0) && u32(b, o + 4) === u32(l, 4) && u32(b, o + 8) === u32(l, 8) && u32(b, o + 12) === u32(l, 12);
     if (!same) {
       this.last.set(b.subarray(o, o + UUID_BYTES));
       this.text = new Text(uuidToString(b, o));
@@ -546,7 +548,7 @@ function showBref(ctx: Ctx, voldata: VolumeHeader, tab: number, bi: number, tb: 
   }
   ctx.brefs++;
 
-  const bytes = radix === 0 ? 0 : 2 ** radix;
+  const bytes = radix === 0 ? 0 : radix < 31 ? 1 << radix : 2 ** radix;
   let media = ZERO_MEDIA;
   const readIt = bytes !== 0 && (type !== BREF_TYPE_DATA || opts.verbose >= 1);
   if (bytes) {

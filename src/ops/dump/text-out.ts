@@ -9,7 +9,8 @@
 const HEX_DIGITS = '0123456789abcdef';
 const HEX = Uint8Array.from(HEX_DIGITS, (c) => c.charCodeAt(0));
 const SPACE = 0x20;
-const SPACES8 = new Float64Array(new Uint8Array(8).fill(SPACE).buffer)[0];
+const WORD = 8;
+const SPACES8 = new Float64Array(new Uint8Array(WORD).fill(SPACE).buffer)[0];
 const ZERO = 0x30;
 const TWO_32 = 4294967296;
 /** Below this the high half of a 64-bit value keeps the whole value exact as a Number. */
@@ -27,12 +28,16 @@ const HEX2 = Uint16Array.from({ length: 256 }, (_, x) => HEX[x >> 4] | (HEX[x & 
  */
 export class Text {
   readonly bytes: Uint8Array;
+  /** the bytes, zero padded to whole eight-byte words */
   readonly view: DataView;
   readonly ascii: boolean;
 
   constructor(s: string) {
-    this.bytes = Uint8Array.from(Buffer.from(s, 'latin1'));
-    this.view = new DataView(this.bytes.buffer);
+    const raw = Buffer.from(s, 'latin1');
+    const padded = new Uint8Array(Math.ceil(raw.length / 8) * 8);
+    padded.set(raw);
+    this.bytes = padded.subarray(0, raw.length);
+    this.view = new DataView(padded.buffer);
     this.ascii = this.bytes.every((c) => c < 0x80);
   }
 }
@@ -41,15 +46,18 @@ export class Text {
 export type ChunkSink = (bytes: Uint8Array) => void;
 
 export class TextOut {
+  /** `capacity` bytes, and a word of slack: whole words may be stored past the end of the text */
   private readonly buf: Buffer;
   private readonly view: DataView;
+  private readonly capacity: number;
   private pos = 0;
 
   constructor(
     private readonly sink: ChunkSink,
     capacity = 1 << 20,
   ) {
-    this.buf = Buffer.allocUnsafe(capacity);
+    this.capacity = capacity;
+    this.buf = Buffer.allocUnsafe(capacity + WORD);
     this.view = new DataView(this.buf.buffer, this.buf.byteOffset, this.buf.length);
   }
 
@@ -63,9 +71,9 @@ export class TextOut {
 
   /** Make room for `n` more bytes; false when they can never fit (the caller streams them). */
   private room(n: number): boolean {
-    if (this.pos + n <= this.buf.length) return true;
+    if (this.pos + n <= this.capacity) return true;
     this.flush();
-    return n <= this.buf.length;
+    return n <= this.capacity;
   }
 
   /** A string of latin1 characters (ASCII text, or bytes decoded as latin1). */
@@ -92,19 +100,16 @@ export class TextOut {
   spaces(n: number): void {
     if (n <= 0) return;
     if (!this.room(n)) {
-      for (; n > 0; n -= this.buf.length) this.spaces(Math.min(n, this.buf.length));
+      for (; n > 0; n -= this.capacity) this.spaces(Math.min(n, this.capacity));
       return;
     }
-    // Half of a show's bytes are indentation. Eight at a time through a float64 whose bytes
-    // are all spaces (a plain number, not a NaN, so its bits are kept); Buffer.fill's
-    // argument checks cost more than the short runs themselves.
-    const b = this.buf;
+    // Half of a show's bytes are indentation. Whole words through a float64 whose bytes are
+    // all spaces (a plain number, not a NaN, so its bits are kept), the last one running
+    // into the slack; Buffer.fill's argument checks cost more than the short runs themselves.
     const v = this.view;
-    let p = this.pos;
-    const end = p + n;
-    for (; p + 8 <= end; p += 8) v.setFloat64(p, SPACES8, true);
-    while (p < end) b[p++] = SPACE;
-    this.pos = end;
+    const p = this.pos;
+    for (let i = 0; i < n; i += WORD) v.setFloat64(p + i, SPACES8, true);
+    this.pos = p + n;
   }
 
   /** Raw bytes [start, end) of `src`. */
@@ -133,13 +138,11 @@ export class TextOut {
       this.bytes(src, 0, n);
       return;
     }
+    // whole words, the last one running into the slack
     const v = this.view;
     const sv = t.view;
     const p = this.pos;
-    let i = 0;
-    for (; i + 8 <= n; i += 8) v.setFloat64(p + i, sv.getFloat64(i, true), true);
-    const b = this.buf;
-    for (; i < n; i++) b[p + i] = src[i];
+    for (let i = 0; i < n; i += WORD) v.setFloat64(p + i, sv.getFloat64(i, true), true);
     this.pos = p + n;
   }
 
