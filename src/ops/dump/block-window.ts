@@ -21,7 +21,7 @@ export class BlockWindow {
   private start = 0;
   private end = 0;
   /** one reused buffer per source read through our own descriptor */
-  private readonly own = new Map<BlockSource, { fd: number; buf: Buffer } | null>();
+  private readonly own = new Map<BlockSource, { fd: number; buf: Uint8Array } | null>();
   /** device reads done, for benchmarks */
   reads = 0;
 
@@ -63,7 +63,10 @@ export class BlockWindow {
   private readAt(dev: BlockSource, off: number, len: number): Uint8Array | null {
     try {
       const o = this.ownOf(dev);
-      if (!o || len > o.buf.length) return dev.read(BigInt(off), len);
+      if (!o || len > o.buf.length) {
+        const b = dev.read(BigInt(off), len);
+        return new Uint8Array(b.buffer, b.byteOffset, b.length);
+      }
       let done = 0;
       while (done < len) {
         const n = fs.readSync(o.fd, o.buf, done, len - done, off + done);
@@ -76,13 +79,19 @@ export class BlockWindow {
     }
   }
 
-  private ownOf(dev: BlockSource): { fd: number; buf: Buffer } | null {
+  private ownOf(dev: BlockSource): { fd: number; buf: Uint8Array } | null {
     let o = this.own.get(dev);
     if (o === undefined) {
       o = null;
       if (dev instanceof ReadOnlyDevice) {
         try {
-          o = { fd: fs.openSync(dev.path, fs.constants.O_RDONLY), buf: Buffer.allocUnsafe(Math.max(this.window, PBUFSIZE)) };
+          const fd = fs.openSync(dev.path, fs.constants.O_RDONLY);
+          const st = fs.fstatSync(fd);
+          // the path must still name what the engine opened (an image replaced since is read through it)
+          if (st.isFile() ? BigInt(st.size) === dev.size : dev.isBlockDevice) {
+            // a plain Uint8Array, not a Buffer: its views (one per block read) are the cheap kind
+            o = { fd, buf: new Uint8Array(Math.max(this.window, PBUFSIZE)) };
+          } else fs.closeSync(fd);
         } catch {
           o = null;
         }

@@ -13,8 +13,9 @@ const TWO_32 = 4294967296;
 
 export class ShowGuard {
   /** offset / OFFSET_UNIT + 1 per slot (0: free), and the visits so far */
-  private keys = new Float64Array(1 << 12);
-  private counts = new Uint16Array(1 << 12);
+  // sized for a filesystem of some 30k metadata blocks before it first grows
+  private keys = new Float64Array(1 << 16);
+  private counts = new Uint16Array(1 << 16);
   private used = 0;
   skipped = 0;
 
