@@ -151,15 +151,17 @@ function spanAt(ctx: Ctx, off: number): VolSpan | null {
 }
 
 /**
- * The block's bytes into this level's buffer, zeros after them; null when the tool's read
- * would fail. It reads from a 16 KiB aligned base a power-of-two size of at least 16 KiB, so
+ * The block's bytes into this level's buffer, zeros after them (a data block's, only hashed,
+ * stay in the window); null when the tool's read would fail. It reads from a 16 KiB aligned base a power-of-two size of at least 16 KiB, so
  * a block near the end of the device fails even when its own bytes are there.
  */
-function readMedia(ctx: Ctx, span: VolSpan | null, level: number, off: number, bytes: number, ioBase: number, ioBytes: number): Uint8Array | null {
+function readMedia(ctx: Ctx, span: VolSpan | null, level: number, off: number, bytes: number, ioBase: number, ioBytes: number, isData: boolean): Uint8Array | null {
   if (!span) return null;
   if (ioBase - span.start + ioBytes > span.devSize) return null;
   const got = ctx.window.read(span.dev, span.devSize, off - span.start, bytes);
   if (!got) return null;
+  // A data block is only hashed, before anything else is read: the window's view will do.
+  if (isData) return got;
   let media = ctx.media[level];
   if (!media) {
     media = ctx.media[level] = new Uint8Array(PBUFSIZE);
@@ -194,11 +196,19 @@ const typeName = (type: number): string => (typeNames[type] ??= breftypeName(typ
 const objTexts: Text[] = [];
 const objText = (type: number): Text => (objTexts[type] ??= new Text(objtypeName(type)));
 
-/** Local time strings by second: a tree's inodes share few distinct times. */
+/**
+ * Local time strings by second: a tree's inodes share few distinct times. Emptied at the start
+ * of each render, as the local zone may have changed.
+ */
 const timeCache = new Map<number, Text>();
 /** By field (ctime, mtime, atime, btime): the last one, which the next inode's most often repeats. */
 const lastSecs = [-1, -1, -1, -1];
 const lastTime: (Text | null)[] = [null, null, null, null];
+function resetTimes(): void {
+  timeCache.clear();
+  lastSecs.fill(-1);
+  lastTime.fill(null);
+}
 function writeTime(out: TextOut, b: Uint8Array, o: number): void {
   const hi = u32(b, o + 4);
   const lo = u32(b, o);
@@ -561,7 +571,7 @@ function showBref(ctx: Ctx, voldata: VolumeHeader, tab: number, bi: number, tb: 
       const ioBase = off - boff;
       let ioBytes = LBUFSIZE;
       while (ioBytes + boff < bytes) ioBytes *= 2;
-      const got = readMedia(ctx, spanAt(ctx, off), level, off, bytes, ioBase, ioBytes);
+      const got = readMedia(ctx, spanAt(ctx, off), level, off, bytes, ioBase, ioBytes, type === BREF_TYPE_DATA);
       if (!got) {
         out.str('(media read failed)\n');
         return;
@@ -640,7 +650,7 @@ function showBref(ctx: Ctx, voldata: VolumeHeader, tab: number, bi: number, tb: 
 
   if (readIt) {
     out.text(T.more);
-    failed = writeCheck(out, tb, to, media.subarray(0, bytes));
+    failed = writeCheck(out, tb, to, media.length === bytes ? media : media.subarray(0, bytes));
   }
 
   tab += opts.tab;
@@ -864,6 +874,7 @@ export function renderShow(vols: VolumeSet, which: ShowWhich, opts: ShowOptions,
     const d = headerDiagnostics(vols);
     if (d) diag.write(d);
   }
+  resetTimes();
   const out = new TextOut(sink.writeBytes ? (b) => sink.writeBytes!(b) : (b) => sink.write(Buffer.from(b.buffer, b.byteOffset, b.length).toString('latin1')));
   const spans = vols.list.map((v) => ({ id: v.id, start: Number(v.offset), end: Number(v.offset + v.size), dev: v.dev, devSize: Number(v.dev.size) }));
   const ctx: Ctx = {
