@@ -20,7 +20,7 @@ export function writeFully(fd: number, buf: Uint8Array, position: number | null 
   }
 }
 
-/** Collects latin1 text and writes it in large chunks. */
+/** Collects latin1 text and writes it in large chunks; byte chunks go out as they come. */
 export class FdSink implements TextSink {
   private parts: string[] = [];
   private size = 0;
@@ -34,6 +34,12 @@ export class FdSink implements TextSink {
     this.parts.push(s);
     this.size += s.length;
     if (this.size >= this.limit) this.flush();
+  }
+
+  /** Bytes already gathered into a large buffer by the caller: written at once, after any text. */
+  writeBytes(bytes: Uint8Array): void {
+    this.flush();
+    writeFully(this.fd, bytes);
   }
 
   flush(): void {
