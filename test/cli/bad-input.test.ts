@@ -6,7 +6,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { VOLUME_ID_ABO } from '../../src/format';
-import { freshImage, h2kit, tempDir } from '../helpers/cli';
+import { cliEnv, freshImage, h2kit, tempDir } from '../helpers/cli';
 import { refImage } from '../helpers/reference';
 
 const dir = tempDir('bad');
@@ -89,7 +89,7 @@ test('a file the user may not read exits 3', () => {
   fs.chmodSync(f, 0o600);
   fs.chmodSync(path.dirname(f), 0o755);
   // root reads anything: run as nobody when we are root, else as ourselves with no permission
-  const asNobody = { uid: 65534, gid: 65534, env: { ...process.env, TZ: 'UTC', HOME: path.dirname(f) } };
+  const asNobody = { uid: 65534, gid: 65534, env: cliEnv({ HOME: path.dirname(f) }) };
   const opts = process.getuid && process.getuid() === 0 ? asNobody : {};
   if (!('uid' in opts)) fs.chmodSync(f, 0);
   expectCleanError(['dump', 'volhdr', f], 3, /permission denied/, opts);

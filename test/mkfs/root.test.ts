@@ -12,7 +12,7 @@ import { verifyFilesystem } from '../../src/engine';
 import { openImage, readDataFile, srctreeListing } from '../helpers/image';
 import { OBJTYPE_CDEV, OBJTYPE_FIFO, OBJTYPE_SOCKET, OBJTYPE_SOFTLINK, uuidToUnixId } from '../../src/format';
 import { REF_DIR, extracted } from '../helpers/reference';
-import { h2kit, sameBytes, tempDir } from '../helpers/cli';
+import { cliEnv, h2kit, sameBytes, tempDir } from '../helpers/cli';
 
 const listing = srctreeListing();
 const srcRoot = path.join(extracted('srctree.tar.gz'), 'srctree');
@@ -209,7 +209,7 @@ asRootOnly('an unreadable file is an error naming it, or left out and listed wit
   fs.chmodSync(path.join(tree, 'secret'), 0o600);
   fs.chmodSync(tree, 0o755);
   const img = path.join(base, 'u.img');
-  const nobody = { uid: 65534, gid: 65534, env: { ...process.env, TZ: 'UTC', HOME: base } };
+  const nobody = { uid: 65534, gid: 65534, env: cliEnv({ HOME: base }) };
   const r = h2kit(['mkfs', '--size', '1G', '--root', tree, img], nobody);
   expect(r.status).toBe(1);
   expect(r.stderr).toMatch(/secret: cannot be read \(EACCES\); use --skip-unreadable/);
