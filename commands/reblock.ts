@@ -3,7 +3,8 @@ import { H2Command } from '../src/cli/base';
 import { newPassBar } from '../src/cli/progress';
 import { parseDuration } from '../src/ops/common/duration';
 import { parseSize } from '../src/ops/mkfs';
-import { DEFAULT_COMMIT_EVERY, DEFAULT_FILL_LEVEL, parseInumRange, parseTypes, renderReblock, runReblock } from '../src/ops/reblock';
+import { DEFAULT_COMMIT_EVERY, DEFAULT_FILL_LEVEL, parseInumRange, parseTypes, renderReblock } from '../src/ops/reblock';
+import { reblock } from '../src/api/operations';
 
 export default class Reblock extends H2Command {
   static override description =
@@ -27,7 +28,7 @@ export default class Reblock extends H2Command {
     const { args, flags } = await this.parse(Reblock);
     const bar = flags.json || flags['dry-run'] ? null : newPassBar('Moving blocks');
     try {
-      const r = await runReblock(args.device, {
+      const r = await reblock(args.device, {
         fillLevel: flags['fill-level'],
         types: parseTypes(flags.types),
         pfs: flags.pfs,
