@@ -23,6 +23,7 @@ export type {
   HeaderSelection,
   CopyStatus,
   NewInode,
+  Chain,
 } from './engine';
 
 // ------------------------------------------------------------- walks and the freemap
@@ -71,3 +72,4 @@ export { FormatError } from './format';
 // ------------------------------------------------------------- format values
 export type { Blockref, Inode, InodeMeta, VolumeHeader } from './format';
 export { breftypeName, objtypeName, uuidToString, uuidFromString, hex64 } from './format';
+export { OBJTYPE_DIRECTORY, OBJTYPE_REGFILE, OBJTYPE_SOFTLINK } from './format';
