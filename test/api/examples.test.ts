@@ -40,6 +40,21 @@ interface Run {
 
 const EXPECTED = ['open-walk', 'list-directory', 'read-file', 'mkfs', 'write', 'fsck', 'reblock', 'dump', 'errors'];
 
+const MISUSE = `import { mkfs, reblock, openReadOnly, lookup, openPfs, type DirectoryEntry } from 'h2kit';
+// @ts-expect-error sizes are bigint
+await mkfs({ devices: 'x.img', size: 1024 });
+// @ts-expect-error the device is required
+await reblock();
+// @ts-expect-error no such option
+await reblock('x.img', { dryrun: true });
+const s = await openReadOnly('x.img');
+// @ts-expect-error inode numbers are bigint
+const n: number = lookup(s, openPfs(s), '/a').inode.meta.inum;
+// @ts-expect-error entry names are strings
+const e: DirectoryEntry = { name: 1, nameBytes: new Uint8Array(0), inum: 1n, type: 'FILE', key: 0n };
+console.log(n, e);
+`;
+
 let dir: string;
 const runs = new Map<string, Run>();
 let tscOutput = '';
@@ -53,6 +68,8 @@ beforeAll(() => {
   spawnSync('tar', ['-xzf', path.join(REF_DIR, 'srctree.tar.gz'), '-C', dir]);
   const examples = docExamples();
   examples.forEach((e, i) => fs.writeFileSync(path.join(dir, `${String(i).padStart(2, '0')}-${e.name}.mts`), e.code));
+  // type-checked, never run: were the declarations loose (any), these expected errors would not occur
+  fs.writeFileSync(path.join(dir, 'misuse.mts'), MISUSE);
   fs.writeFileSync(
     path.join(dir, 'tsconfig.json'),
     JSON.stringify({
@@ -90,7 +107,7 @@ test('docs/api.md holds every example, in this order', () => {
   expect(docExamples().map((e) => e.name)).toEqual(EXPECTED);
 });
 
-test('the examples type-check against the published declarations (import "h2kit", module nodenext)', () => {
+test('the examples type-check against the published declarations (import "h2kit", module nodenext), and misuses do not', () => {
   expect({ status: tscStatus, output: tscOutput }).toEqual({ status: 0, output: '' });
 });
 
