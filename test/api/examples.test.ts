@@ -32,6 +32,13 @@ function docExamples(): Example[] {
   return out;
 }
 
+function readmeSnippet(): string {
+  const text = fs.readFileSync(path.join(ROOT, 'README.md'), 'utf8');
+  const m = /## As a library\n[\s\S]*?```ts\n([\s\S]*?)```/.exec(text);
+  if (!m) throw new Error('README.md: no ts example under "## As a library"');
+  return m[1];
+}
+
 interface Run {
   status: number | null;
   stdout: string;
@@ -68,6 +75,8 @@ beforeAll(() => {
   spawnSync('tar', ['-xzf', path.join(REF_DIR, 'srctree.tar.gz'), '-C', dir]);
   const examples = docExamples();
   examples.forEach((e, i) => fs.writeFileSync(path.join(dir, `${String(i).padStart(2, '0')}-${e.name}.mts`), e.code));
+  // the README's snippet names an image the folder does not have: type-checked, not run
+  fs.writeFileSync(path.join(dir, 'readme.mts'), readmeSnippet());
   // type-checked, never run: were the declarations loose (any), these expected errors would not occur
   fs.writeFileSync(path.join(dir, 'misuse.mts'), MISUSE);
   fs.writeFileSync(
@@ -107,7 +116,7 @@ test('docs/api.md holds every example, in this order', () => {
   expect(docExamples().map((e) => e.name)).toEqual(EXPECTED);
 });
 
-test('the examples type-check against the published declarations (import "h2kit", module nodenext), and misuses do not', () => {
+test('the examples (and the README snippet) type-check against the published declarations (import "h2kit", module nodenext), and misuses do not', () => {
   expect({ status: tscStatus, output: tscOutput }).toEqual({ status: 0, output: '' });
 });
 
