@@ -220,6 +220,8 @@ export interface DumpOptions {
   force?: boolean;
   /** where the tool's stderr lines (header copies passed over) go; default: dropped */
   diagnostics?: TextSink;
+  /** dumpToStream: bytes per write to the stream (default 1 MiB) */
+  chunkBytes?: number;
 }
 
 /** A device path (opened read-only and closed again) or a session the caller keeps open. */
@@ -258,7 +260,7 @@ export async function dumpText(src: DumpSource, which: DumpWhich, o: DumpOptions
 const STREAM_CHUNK = 1 << 20;
 
 /**
- * The dump written to a Node stream as bytes, in 1 MiB chunks; resolves once the stream has
+ * The dump written to a Node stream as bytes, in chunks of `chunkBytes`; resolves once the stream has
  * taken the last chunk. The stream is not ended (pass process.stdout, or end a file stream
  * yourself). The rendering is synchronous: chunks wait in the stream's buffer until it drains.
  */
@@ -275,7 +277,15 @@ export async function dumpToStream(src: DumpSource, which: DumpWhich, out: Writa
     // the last write's callback stands for all of them; earlier ones must not go unhandled
     last.catch(() => undefined);
   };
-  const r = await dumpToSink(src, which, { write: (t) => { parts.push(t); size += t.length; if (size >= STREAM_CHUNK) flush(); } }, o);
+  const limit = Math.max(1, o.chunkBytes ?? STREAM_CHUNK);
+  const sink: TextSink = {
+    write: (t) => {
+      parts.push(t);
+      size += t.length;
+      if (size >= limit) flush();
+    },
+  };
+  const r = await dumpToSink(src, which, sink, o);
   flush();
   await last;
   return r;
