@@ -2,7 +2,7 @@ import { Args, Flags } from '@oclif/core';
 import { H2Command } from '../src/cli/base';
 import { parseDuration } from '../src/ops/common/duration';
 import { renderBulkfree, renderReblock } from '../src/ops/reblock';
-import { cleanup } from '../src/api/operations';
+import { cleanup } from '../src/api/maintenance';
 
 export default class Cleanup extends H2Command {
   static override description =

@@ -14,7 +14,7 @@ import {
   renderFsck,
   renderRepair,
 } from '../src/ops/fsck';
-import { fsck, repair } from '../src/api/operations';
+import { fsck, repair } from '../src/api/fsck';
 
 const jsonProblem = (p: Problem) => ({ ...p, severity: PROBLEMS[p.code].severity, repair: PROBLEMS[p.code].repair });
 

@@ -4,7 +4,7 @@ import { newPassBar } from '../src/cli/progress';
 import { parseDuration } from '../src/ops/common/duration';
 import { parseSize } from '../src/ops/mkfs';
 import { DEFAULT_COMMIT_EVERY, DEFAULT_FILL_LEVEL, parseInumRange, parseTypes, renderReblock } from '../src/ops/reblock';
-import { reblock } from '../src/api/operations';
+import { reblock } from '../src/api/maintenance';
 
 export default class Reblock extends H2Command {
   static override description =

@@ -38,19 +38,14 @@ export { listPfs, openPfs, lookup, listDirectory, readSymlink, readFileStream } 
 export type { DirectoryEntry } from './api/filesystem';
 
 // ------------------------------------------------------------- operations
-export { mkfs, fsck, repair, reblock, bulkfree, cleanup, dumpText, dumpToStream, dumpToSink, dumpJson } from './api/operations';
-export type {
-  UuidInput,
-  MkfsOptions,
-  MkfsRootOptions,
-  FsckOptions,
-  RepairOptions,
-  RepairReport,
-  ReblockOptions,
-  DumpWhich,
-  DumpOptions,
-  DumpSource,
-} from './api/operations';
+export { mkfs } from './api/mkfs';
+export { fsck, repair } from './api/fsck';
+export { reblock, bulkfree, cleanup } from './api/maintenance';
+export { dumpText, dumpToStream, dumpToSink, dumpJson } from './api/dump';
+export type { UuidInput, MkfsOptions, MkfsRootOptions } from './api/mkfs';
+export type { FsckOptions, RepairOptions, RepairReport } from './api/fsck';
+export type { ReblockOptions } from './api/maintenance';
+export type { DumpWhich, DumpOptions, DumpSource } from './api/dump';
 export type { CleanupOptions, CleanupReport } from './ops/cleanup/run';
 export type { MkfsResult, Layout, VolumePlan, MkfsParams, PfsIds, PopulateSummary, PopulateProgress } from './ops/mkfs';
 export type { FsckResult, CheckReport, PhaseReport, Problem, ProblemCode, RepairResult, RepairMode, Answer, Fix } from './ops/fsck';
