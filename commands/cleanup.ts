@@ -1,7 +1,8 @@
 import { Args, Flags } from '@oclif/core';
 import { H2Command } from '../src/cli/base';
 import { parseDuration } from '../src/ops/common/duration';
-import { CLEANUP_TIME_LIMIT_MS, DEFAULT_COMMIT_EVERY, DEFAULT_FILL_LEVEL, ITEM_TYPES, renderBulkfree, renderReblock, runBulkfree, runReblock } from '../src/ops/reblock';
+import { renderBulkfree, renderReblock } from '../src/ops/reblock';
+import { cleanup } from '../src/api/maintenance';
 
 export default class Cleanup extends H2Command {
   static override description =
@@ -16,14 +17,9 @@ export default class Cleanup extends H2Command {
 
   async run(): Promise<void> {
     const { args, flags } = await this.parse(Cleanup);
-    const bulk = await runBulkfree(args.device, { dryRun: flags['dry-run'] });
-    const reblock = await runReblock(args.device, {
-      fillLevel: DEFAULT_FILL_LEVEL,
-      types: new Set(ITEM_TYPES),
-      timeLimitMs: flags['time-limit'] === undefined ? CLEANUP_TIME_LIMIT_MS : parseDuration(flags['time-limit'], '--time-limit'),
-      commitEveryBytes: DEFAULT_COMMIT_EVERY,
-      reserveBytes: 0n,
+    const { bulkfree: bulk, reblock } = await cleanup(args.device, {
       dryRun: flags['dry-run'],
+      timeLimitMs: flags['time-limit'] === undefined ? undefined : parseDuration(flags['time-limit'], '--time-limit'),
     });
     if (flags.json) this.emitJson('cleanup', { device: args.device, bulkfree: bulk, reblock });
     else this.emit(Buffer.from(renderBulkfree(bulk) + renderReblock(reblock), 'utf8'));

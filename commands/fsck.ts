@@ -13,10 +13,8 @@ import {
   render,
   renderFsck,
   renderRepair,
-  repairExitCode,
-  runFsck,
-  runRepair,
 } from '../src/ops/fsck';
+import { fsck, repair } from '../src/api/fsck';
 
 const jsonProblem = (p: Problem) => ({ ...p, severity: PROBLEMS[p.code].severity, repair: PROBLEMS[p.code].repair });
 
@@ -55,7 +53,7 @@ export default class Fsck extends H2Command {
     };
     try {
       if (mode === 'check') {
-        const { report, exitCode } = await runFsck(args.device, { pfs: flags.pfs, progress, allowWriter: flags.force });
+        const { report, exitCode } = await fsck(args.device, { pfs: flags.pfs, progress, force: flags.force });
         bar?.stop();
         if (flags.json) {
           this.emitJson('fsck', {
@@ -75,9 +73,9 @@ export default class Fsck extends H2Command {
         return;
       }
       const ask = (p: Problem): Answer => askChoice(`${PROBLEMS[p.code].severity}: ${p.code}: ${render(p)}\n  Fix (${PROBLEMS[p.code].repair})?`, ['y', 'n', 'a'] as const, 'n');
-      const r = await runRepair(args.device, { mode, ask, pfs: flags.pfs, progress, rewriteCheckCodes: flags['rewrite-check-codes'] });
+      const r = await repair(args.device, { mode, ask, pfs: flags.pfs, progress, rewriteCheckCodes: flags['rewrite-check-codes'] });
       bar?.stop();
-      const exitCode = repairExitCode(r);
+      const exitCode = r.exitCode;
       if (flags.json) {
         this.emitJson('fsck', {
           device: args.device,

@@ -3,8 +3,8 @@ import { H2Command } from '../src/cli/base';
 import { newPassBar } from '../src/cli/progress';
 import { parseDuration } from '../src/ops/common/duration';
 import { parseSize } from '../src/ops/mkfs';
-import { DEFAULT_COMMIT_EVERY, DEFAULT_FILL_LEVEL, ReblockOptions, parseInumRange, parseTypes, reblock, renderReblock } from '../src/ops/reblock';
-import { reblockWithPicture } from '../src/ops/reblock/picture';
+import { DEFAULT_COMMIT_EVERY, DEFAULT_FILL_LEVEL, parseInumRange, parseTypes, renderReblock } from '../src/ops/reblock';
+import { reblock } from '../src/api/maintenance';
 
 export default class Reblock extends H2Command {
   static override description =
@@ -29,7 +29,7 @@ export default class Reblock extends H2Command {
     const { args, flags } = await this.parse(Reblock);
     const bar = flags.json || flags['dry-run'] ? null : newPassBar('Moving blocks');
     try {
-      const opts: ReblockOptions = {
+      const r = await reblock(args.device, {
         fillLevel: flags['fill-level'],
         types: parseTypes(flags.types),
         pfs: flags.pfs,
@@ -40,8 +40,8 @@ export default class Reblock extends H2Command {
         reserveBytes: parseSize(flags.reserve, '--reserve'),
         dryRun: flags['dry-run'],
         progress: bar ? (done, total) => bar.update(1, Number(done), Number(total)) : undefined,
-      };
-      const r = flags.svg === undefined ? await reblock(args.device, opts) : await reblockWithPicture(args.device, opts, flags.svg);
+        svg: flags.svg,
+      });
       bar?.stop();
       if (flags.json) this.emitJson('reblock', { device: args.device, ...r, ...(flags.svg === undefined ? {} : { svg: flags.svg }) });
       else this.emit(Buffer.from(renderReblock(r) + (flags.svg === undefined ? '' : `picture: ${flags.svg}\n`), 'utf8'));

@@ -151,14 +151,15 @@ export class FsReader {
   }
 
   /**
-   * Stream a file's contents: `emit(offset, bytes)` for each stored extent, in key order, clipped
-   * to the file size. Holes are never emitted; callers fill them (or leave them sparse).
+   * A file's stored extents as [offset, bytes], in key order, clipped to the file size. Holes
+   * are never yielded; callers fill them (or leave them sparse). Lazy: one data block is read
+   * per step, so a consumer that stops early reads no more.
    */
-  readFile(ino: InodeRef, emit: (off: bigint, bytes: Uint8Array) => void): void {
+  *extents(ino: InodeRef): Generator<[bigint, Uint8Array]> {
     const size = ino.inode.meta.size;
     if (ino.inode.meta.opFlags & OPFLAG_DIRECTDATA) {
       const n = Number(size < BigInt(ino.inode.u.length) ? size : BigInt(ino.inode.u.length));
-      if (n > 0) emit(0n, ino.inode.u.subarray(0, n));
+      if (n > 0) yield [0n, ino.inode.u.subarray(0, n)];
       return;
     }
     if (size === 0n) return;
@@ -166,8 +167,13 @@ export class FsReader {
       if (b.type !== BREF_TYPE_DATA) continue;
       const data = this.chains.readData(b);
       const avail = size - b.key;
-      emit(b.key, avail < BigInt(data.length) ? data.subarray(0, Number(avail)) : data);
+      yield [b.key, avail < BigInt(data.length) ? data.subarray(0, Number(avail)) : data];
     }
+  }
+
+  /** `emit(offset, bytes)` for each stored extent (see `extents`). */
+  readFile(ino: InodeRef, emit: (off: bigint, bytes: Uint8Array) => void): void {
+    for (const [off, bytes] of this.extents(ino)) emit(off, bytes);
   }
 
   /** A symlink's target. */
