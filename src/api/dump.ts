@@ -60,12 +60,12 @@ const STREAM_CHUNK = 1 << 20;
  * yourself). The rendering is synchronous: chunks wait in the stream's buffer until it drains.
  */
 export async function dumpToStream(src: DumpSource, which: DumpWhich, out: Writable, o: DumpOptions = {}): Promise<ShowResult> {
-  let parts: string[] = [];
+  let parts: Buffer[] = [];
   let size = 0;
   let last: Promise<void> = Promise.resolve();
   const flush = (): void => {
     if (size === 0) return;
-    const buf = Buffer.from(parts.join(''), 'latin1');
+    const buf = Buffer.concat(parts, size);
     parts = [];
     size = 0;
     last = new Promise((resolve, reject) => out.write(buf, (e) => (e ? reject(e) : resolve())));
@@ -73,13 +73,17 @@ export async function dumpToStream(src: DumpSource, which: DumpWhich, out: Writa
     last.catch(() => undefined);
   };
   const limit = Math.max(1, o.chunkBytes ?? STREAM_CHUNK);
-  const sink: TextSink = {
-    write: (t) => {
-      parts.push(t);
-      size += t.length;
+  // the renderer hands over its own buffer, valid only during the call: copy it, cut to the limit
+  const push = (b: Uint8Array): void => {
+    for (let off = 0; off < b.length; ) {
+      const n = Math.min(limit - size, b.length - off);
+      parts.push(Buffer.from(b.subarray(off, off + n)));
+      size += n;
+      off += n;
       if (size >= limit) flush();
-    },
+    }
   };
+  const sink: TextSink = { write: (t) => push(Buffer.from(t, 'latin1')), writeBytes: push };
   const r = await dumpToSink(src, which, sink, o);
   flush();
   await last;
