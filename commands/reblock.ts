@@ -1,5 +1,6 @@
 import { Args, Flags } from '@oclif/core';
 import { H2Command } from '../src/cli/base';
+import { undoFlag, undoOptionsOf } from '../src/cli/undo-flag';
 import { newPassBar } from '../src/cli/progress';
 import { parseDuration } from '../src/ops/common/duration';
 import { parseSize } from '../src/ops/mkfs';
@@ -21,6 +22,7 @@ export default class Reblock extends H2Command {
     'commit-every': Flags.string({ description: 'commit after moving this much (size, default 256M): an interruption loses at most one batch', default: '256M' }),
     reserve: Flags.string({ description: 'free space never used as a destination (size)', default: '0' }),
     'dry-run': Flags.boolean({ char: 'n', description: 'print the fragmentation report and the expected result; write nothing' }),
+    undo: undoFlag,
   };
 
   async run(): Promise<void> {
@@ -37,6 +39,7 @@ export default class Reblock extends H2Command {
         commitEveryBytes: flags['commit-every'] ? parseSize(flags['commit-every'], '--commit-every') : DEFAULT_COMMIT_EVERY,
         reserveBytes: parseSize(flags.reserve, '--reserve'),
         dryRun: flags['dry-run'],
+        undo: undoOptionsOf(flags.undo),
         progress: bar ? (done, total) => bar.update(1, Number(done), Number(total)) : undefined,
       });
       bar?.stop();
