@@ -13,7 +13,7 @@ import { MkfsOptions, RootOptions, runMkfs, runMkfsWithRoot } from '../../src/op
 import { runRepair } from '../../src/ops/fsck';
 import { ITEM_TYPES, runReblock } from '../../src/ops/reblock';
 import { runUndo } from '../../src/ops/undo';
-import { Editor, inodeDepth } from '../helpers/edit';
+import { Editor } from '../helpers/edit';
 import { fileSha256, freshImage, h2kit, tempDir } from '../helpers/cli';
 import { fragment } from '../helpers/fragment';
 
@@ -51,7 +51,7 @@ async function smallFs(tag: string): Promise<{ dir: string; img: string }> {
 function damage(img: string): void {
   const ed = new Editor(img);
   try {
-    const files = ed.visits().filter((v) => v.bref.type === BREF_TYPE_INODE && decodeInode(v.data).meta.type === OBJTYPE_REGFILE && inodeDepth(v) === 2);
+    const files = ed.visits().filter((v) => v.bref.type === BREF_TYPE_INODE && decodeInode(v.data).meta.type === OBJTYPE_REGFILE);
     ed.editInode(files[3], (i) => (i.meta.nlinks = 9n));
     ed.editInode(files[5], (i) => (i.meta.mode |= 0o170000));
     ed.applyTo(img);
