@@ -126,7 +126,7 @@ const UNIT_SHIFT = 10;
 const UNIT = 1 << UNIT_SHIFT;
 const UNITS_PER_MAP = 1 << 10;
 /** a batch goes to the device once it holds this much */
-const BATCH_BYTES = 32 << 20;
+const BATCH_BYTES = 16 << 20;
 /** pending writes are indexed per 64 KiB, for reads that must see them */
 const BUCKET_SHIFT = 16n;
 
@@ -191,12 +191,15 @@ export class UndoLog {
     this.lastIds = devs.map((d) => deviceIdentity(d.inner));
   }
 
-  /** @internal append records and sync: called by a device before its batch goes out */
-  commitRecords(records: Buffer[]): void {
+  /** @internal append records (made one at a time, not all held at once) and sync, before a batch goes out */
+  commitRecords(records: Iterable<Buffer>): void {
     if (!this.sink || this.finished) throw new H2Error(`${this.file}: write through a closed undo log`);
-    if (records.length === 0) return;
-    for (const r of records) this.sink.append(r);
-    this.sink.sync();
+    let any = false;
+    for (const r of records) {
+      this.sink.append(r);
+      any = true;
+    }
+    if (any) this.sink.sync();
   }
 
   /**
@@ -245,6 +248,7 @@ export class UndoDevice<T extends WritableSource = WritableSource> implements Wr
     return this.inner.path;
   }
   get size(): bigint {
+    // a held write past the end grows an image: the size seen must already include it
     if (this.pendingEnd > this.inner.size) this.flush();
     return this.inner.size;
   }
@@ -271,7 +275,7 @@ export class UndoDevice<T extends WritableSource = WritableSource> implements Wr
   write(off: bigint, bytes: Uint8Array): void {
     if (bytes.length === 0) return;
     // the caller may reuse its buffer once write returns
-    this.pending.push({ off, bytes: Uint8Array.from(bytes) });
+    this.pending.push({ off, bytes: new Uint8Array(bytes) });
     this.pendingBytes += bytes.length;
     const end = off + BigInt(bytes.length);
     if (end > this.pendingEnd) this.pendingEnd = end;
@@ -310,7 +314,7 @@ export class UndoDevice<T extends WritableSource = WritableSource> implements Wr
   }
 
   /** Records for the not yet saved units under `batch`, marking them saved. */
-  private preimages(batch: { off: bigint; bytes: Uint8Array }[]): Buffer[] {
+  private *preimages(batch: { off: bigint; bytes: Uint8Array }[]): Generator<Buffer> {
     const limit = this.preSize < this.inner.size ? this.preSize : this.inner.size;
     const units: number[] = [];
     for (const w of batch) {
@@ -325,7 +329,6 @@ export class UndoDevice<T extends WritableSource = WritableSource> implements Wr
       }
     }
     units.sort((a, b) => a - b);
-    const out: Buffer[] = [];
     const maxUnits = UNDO_REC_MAX_PAYLOAD / UNIT;
     for (let i = 0; i < units.length; ) {
       let j = i + 1;
@@ -335,10 +338,9 @@ export class UndoDevice<T extends WritableSource = WritableSource> implements Wr
       if (off + BigInt(len) > limit) len = Number(limit - off);
       const old = this.inner.read(off, len);
       if (old.length !== len) throw new MediaError(`${this.path}: short read of ${len} bytes at 0x${off.toString(16)} while saving them for undo`);
-      out.push(isZero(old) ? encodeUndoRecord(UNDO_REC_ZERO, this.index, off, len, null) : encodeUndoRecord(UNDO_REC_DATA, this.index, off, len, old));
+      yield isZero(old) ? encodeUndoRecord(UNDO_REC_ZERO, this.index, off, len, null) : encodeUndoRecord(UNDO_REC_DATA, this.index, off, len, old);
       i = j;
     }
-    return out;
   }
 
   private unitMap(u: number): Uint8Array {
