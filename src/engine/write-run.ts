@@ -46,8 +46,10 @@ export class WriteRun {
       for (const p of paths) {
         const inner = opts.opener ? opts.opener(p) : WritableDevice.open(p, { purpose: opts.purpose });
         inners.push(inner);
-        // until the guarded devices exist, a failure must still close what was opened
-        run.devs.set(p, new GuardedSource(inner, () => {}));
+        // held here only so that a failure further on closes what was opened; never written through
+        run.devs.set(p, new GuardedSource(inner, () => {
+          throw new H2Error(`${p}: write before the run was set up`);
+        }));
       }
       if (opts.undo) {
         run.ownsUndo = !(opts.undo instanceof UndoLog);
