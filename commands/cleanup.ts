@@ -1,5 +1,6 @@
 import { Args, Flags } from '@oclif/core';
 import { H2Command } from '../src/cli/base';
+import { undoFlag, undoOptionsOf } from '../src/cli/undo-flag';
 import { parseDuration } from '../src/ops/common/duration';
 import { renderBulkfree, renderReblock } from '../src/ops/reblock';
 import { cleanup } from '../src/api/maintenance';
@@ -13,6 +14,7 @@ export default class Cleanup extends H2Command {
   static override flags = {
     'time-limit': Flags.string({ description: 'time limit of the reblock step (default 5m)' }),
     'dry-run': Flags.boolean({ char: 'n', description: 'report what both steps would do; write nothing' }),
+    undo: undoFlag,
   };
 
   async run(): Promise<void> {
@@ -20,6 +22,7 @@ export default class Cleanup extends H2Command {
     const { bulkfree: bulk, reblock } = await cleanup(args.device, {
       dryRun: flags['dry-run'],
       timeLimitMs: flags['time-limit'] === undefined ? undefined : parseDuration(flags['time-limit'], '--time-limit'),
+      undo: undoOptionsOf(flags.undo),
     });
     if (flags.json) this.emitJson('cleanup', { device: args.device, bulkfree: bulk, reblock });
     else this.emit(Buffer.from(renderBulkfree(bulk) + renderReblock(reblock), 'utf8'));

@@ -1,5 +1,6 @@
 import { Args, Flags } from '@oclif/core';
 import { H2Command } from '../src/cli/base';
+import { undoFlag, undoOptionsOf } from '../src/cli/undo-flag';
 import { askChoice } from '../src/cli/ask';
 import { exitCodeOf, oneLine } from '../src/cli/errors';
 import { newPassBar, progressFdWriter } from '../src/cli/progress';
@@ -35,6 +36,7 @@ export default class Fsck extends H2Command {
     'progress-fd': Flags.integer({ char: 'C', description: 'write e2fsck-style progress lines ("pass done max device") to this descriptor', min: 0 }),
     verbose: Flags.boolean({ char: 'v', description: 'also list notes (stale header copies, leaked blocks)' }),
     quiet: Flags.boolean({ char: 'q', description: 'print only problems' }),
+    undo: undoFlag,
     'rewrite-check-codes': Flags.boolean({
       helpGroup: 'DANGEROUS',
       description: 'take blocks whose check code fails as they are and recompute the code, instead of cutting them (the data may be garbage)',
@@ -73,7 +75,7 @@ export default class Fsck extends H2Command {
         return;
       }
       const ask = (p: Problem): Answer => askChoice(`${PROBLEMS[p.code].severity}: ${p.code}: ${render(p)}\n  Fix (${PROBLEMS[p.code].repair})?`, ['y', 'n', 'a'] as const, 'n');
-      const r = await repair(args.device, { mode, ask, pfs: flags.pfs, progress, rewriteCheckCodes: flags['rewrite-check-codes'] });
+      const r = await repair(args.device, { mode, ask, pfs: flags.pfs, progress, rewriteCheckCodes: flags['rewrite-check-codes'], undo: undoOptionsOf(flags.undo) });
       bar?.stop();
       const exitCode = r.exitCode;
       if (flags.json) {

@@ -1,5 +1,6 @@
 import { Flags } from '@oclif/core';
 import { H2Command } from '../src/cli/base';
+import { undoFlag, undoOptionsOf } from '../src/cli/undo-flag';
 import { EXIT, H2Error } from '../src/engine';
 import { uuidFromString } from '../src/format';
 import {
@@ -60,6 +61,7 @@ export default class Mkfs extends H2Command {
     'pfs-fsid': Flags.string({ multiple: true, multipleNonGreedy: true, description: 'a PFS fsid, as LABEL=UUID (repeatable)' }),
     time: Flags.string({ description: 'inode times: microseconds since 1970, or a date (default: now, or SOURCE_DATE_EPOCH)' }),
     force: Flags.boolean({ description: 'format even if the target holds a filesystem or partition table', default: false }),
+    undo: undoFlag,
     'dry-run': Flags.boolean({ char: 'n', description: 'print the layout and write nothing', default: false }),
     quiet: Flags.boolean({ char: 'q', description: 'print nothing on success', default: false }),
     root: Flags.string({ description: 'copy this directory tree into the new filesystem (the makefs -t hammer2 job)' }),
@@ -102,6 +104,7 @@ export default class Mkfs extends H2Command {
       auxSize: area(flags['aux-size'], '--aux-size', AUX_MAX_BYTES),
       params: given,
       force: flags.force,
+      undo: undoOptionsOf(flags.undo),
       dryRun: flags['dry-run'],
       sizeAuto,
       root: flags.root

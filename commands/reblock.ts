@@ -1,5 +1,6 @@
 import { Args, Flags } from '@oclif/core';
 import { H2Command } from '../src/cli/base';
+import { undoFlag, undoOptionsOf } from '../src/cli/undo-flag';
 import { newPassBar } from '../src/cli/progress';
 import { parseDuration } from '../src/ops/common/duration';
 import { parseSize } from '../src/ops/mkfs';
@@ -23,6 +24,7 @@ export default class Reblock extends H2Command {
     reserve: Flags.string({ description: 'free space never used as a destination (size)', default: '0' }),
     'dry-run': Flags.boolean({ char: 'n', description: 'print the fragmentation report and the expected result; write nothing' }),
     svg: Flags.string({ description: 'draw the freemap before and after (planned, with --dry-run) side by side into this SVG file' }),
+    undo: undoFlag,
   };
 
   async run(): Promise<void> {
@@ -39,6 +41,7 @@ export default class Reblock extends H2Command {
         commitEveryBytes: flags['commit-every'] ? parseSize(flags['commit-every'], '--commit-every') : DEFAULT_COMMIT_EVERY,
         reserveBytes: parseSize(flags.reserve, '--reserve'),
         dryRun: flags['dry-run'],
+        undo: undoOptionsOf(flags.undo),
         progress: bar ? (done, total) => bar.update(1, Number(done), Number(total)) : undefined,
         svg: flags.svg,
       });

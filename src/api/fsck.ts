@@ -1,5 +1,6 @@
 /** fsck as library calls: the read-only check, and the repair. */
 import { EXIT, H2Error } from '../engine';
+import { UndoLog, UndoOptions } from '../engine/undo-log';
 import { FsckResult, RepairMode, RepairResult, Answer, Problem, repairExitCode, runFsck, runRepair } from '../ops/fsck';
 
 export interface FsckOptions {
@@ -28,6 +29,8 @@ export interface RepairOptions {
   progress?: (pass: number, done: number, max: number) => void;
   /** DANGEROUS: keep blocks whose check code fails and recompute the code, instead of cutting them */
   rewriteCheckCodes?: boolean;
+  /** save every byte the run overwrites to a new undo file first (`h2kit undo` puts them back) */
+  undo?: UndoOptions | UndoLog;
 }
 
 export interface RepairReport extends RepairResult {
@@ -39,6 +42,6 @@ export interface RepairReport extends RepairResult {
 export async function repair(device: string, o: RepairOptions = {}): Promise<RepairReport> {
   const mode = o.mode ?? 'yes';
   if (mode === 'ask' && !o.ask) throw new H2Error("repair mode 'ask' needs an ask function", EXIT.USAGE);
-  const r = await runRepair(device, { mode, ask: o.ask, pfs: o.pfs, progress: o.progress, rewriteCheckCodes: o.rewriteCheckCodes });
+  const r = await runRepair(device, { mode, ask: o.ask, pfs: o.pfs, progress: o.progress, rewriteCheckCodes: o.rewriteCheckCodes, undo: o.undo });
   return { ...r, exitCode: repairExitCode(r) };
 }

@@ -1,4 +1,5 @@
 /** reblock, bulkfree and cleanup as library calls, with the CLI's defaults. */
+import { UndoLog, UndoOptions } from '../engine/undo-log';
 import { EXIT, H2Error } from '../engine';
 import { DEFAULT_COMMIT_EVERY, DEFAULT_FILL_LEVEL, ITEM_TYPES, ItemType, ReblockResult, parseTypes, reblock as reblockScored, BulkfreeReport, runBulkfree } from '../ops/reblock';
 import { reblockWithPicture } from '../ops/reblock/picture';
@@ -24,6 +25,8 @@ export interface ReblockOptions {
   /** report the fragmentation and the expected result, write nothing (default false) */
   dryRun?: boolean;
   progress?: (movedBytes: bigint, plannedBytes: bigint) => void;
+  /** save every byte the run overwrites to a new undo file first (`h2kit undo` puts them back) */
+  undo?: UndoOptions | UndoLog;
   /** draw the freemap before and after (planned, with dryRun) side by side into this SVG file */
   svg?: string;
 }
@@ -43,13 +46,14 @@ export async function reblock(device: string, o: ReblockOptions = {}): Promise<R
     reserveBytes: o.reserveBytes ?? 0n,
     dryRun: o.dryRun ?? false,
     progress: o.progress,
+    undo: o.undo,
   };
   return o.svg === undefined ? reblockScored(device, opts) : reblockWithPicture(device, opts, o.svg);
 }
 
 /** Free every granule the freemap marks allocated that no block uses (the cleanup's first step). */
-export async function bulkfree(device: string, o: { dryRun?: boolean } = {}): Promise<BulkfreeReport> {
-  return runBulkfree(device, { dryRun: o.dryRun ?? false });
+export async function bulkfree(device: string, o: { dryRun?: boolean; undo?: UndoOptions | UndoLog } = {}): Promise<BulkfreeReport> {
+  return runBulkfree(device, { dryRun: o.dryRun ?? false, undo: o.undo });
 }
 
 /** Routine maintenance: bulkfree, then reblock with the defaults and a time limit (default 5 minutes). */

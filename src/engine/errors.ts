@@ -17,6 +17,8 @@ export const EXIT = {
   NOT_FOUND: 5,
   /** refused to destroy data: the target holds a filesystem or partition table (use --force) */
   REFUSED: 6,
+  /** undo: the undo file is corrupt, or the device is not in a state the undo file fits (use --force) */
+  UNDO_REFUSED: 7,
 } as const;
 
 export class H2Error extends Error {

@@ -19,3 +19,4 @@ export * from './chain-tree';
 export * from './fs-write';
 export * from './run-space';
 export * from './write-run';
+export * from './undo-log';

@@ -13,6 +13,7 @@ import { H2Error } from './errors';
 import { readHeaderCopies } from './header';
 import { RunSpace } from './run-space';
 import { OpenOptions, VolumeSet, splitVolumePaths } from './volumes';
+import { UndoLog, UndoOptions } from './undo-log';
 import { GuardedSource, WritableDevice, WritableSource } from './writable-device';
 import { SessionOptions, WriteSession } from './write-session';
 
@@ -20,12 +21,19 @@ export interface RunOpenOptions {
   purpose: string;
   /** open devices with this (the crash harness records through it) */
   opener?: (path: string) => WritableSource;
+  /**
+   * save what the run overwrites to an undo file first (see undo-log.ts): a file of its own,
+   * or a command's log that several runs share
+   */
+  undo?: UndoOptions | UndoLog;
 }
 
 export class WriteRun {
   readonly space = new RunSpace();
   private readonly devs = new Map<string, GuardedSource>();
   private protectedDone = false;
+  private undo: UndoLog | null = null;
+  private ownsUndo = false;
 
   private constructor(readonly spec: string) {}
 
@@ -33,10 +41,22 @@ export class WriteRun {
     await initXxh64();
     const run = new WriteRun(spec);
     try {
-      for (const p of splitVolumePaths(spec)) {
+      const paths = splitVolumePaths(spec);
+      let inners: WritableSource[] = [];
+      for (const p of paths) {
         const inner = opts.opener ? opts.opener(p) : WritableDevice.open(p, { purpose: opts.purpose });
-        run.devs.set(p, new GuardedSource(inner, (local, len) => run.check(p, local, len)));
+        inners.push(inner);
+        // held here only so that a failure further on closes what was opened; never written through
+        run.devs.set(p, new GuardedSource(inner, () => {
+          throw new H2Error(`${p}: write before the run was set up`);
+        }));
       }
+      if (opts.undo) {
+        run.ownsUndo = !(opts.undo instanceof UndoLog);
+        run.undo = opts.undo instanceof UndoLog ? opts.undo : new UndoLog(opts.undo, opts.purpose);
+        inners = run.undo.attach(inners);
+      }
+      paths.forEach((p, i) => run.devs.set(p, new GuardedSource(inners[i], (local, len) => run.check(p, local, len))));
     } catch (e) {
       run.close();
       throw e;
@@ -103,7 +123,12 @@ export class WriteRun {
   }
 
   close(): void {
-    for (const d of this.devs.values()) d.inner.close();
+    try {
+      if (this.ownsUndo) this.undo?.finish();
+      else this.undo?.detach();
+    } finally {
+      for (const d of this.devs.values()) d.inner.close();
+    }
     this.devs.clear();
   }
 }

@@ -41,6 +41,7 @@ import { Visit, headerRootBref, walkTree } from './walk';
 import { VolumeSet } from './volumes';
 import { WritableSource } from './writable-device';
 import { WriteRun } from './write-run';
+import { UndoLog, UndoOptions } from './undo-log';
 
 export interface WriteOpenOptions {
   purpose: string;
@@ -48,6 +49,8 @@ export interface WriteOpenOptions {
   opener?: (path: string) => WritableSource;
   /** start from an empty freemap instead of loading it (fsck rebuilds an unreadable one) */
   freshFreemap?: boolean;
+  /** save what the run overwrites to this undo file first */
+  undo?: UndoOptions | UndoLog;
 }
 
 export interface SessionOptions {
@@ -103,7 +106,7 @@ export class WriteSession {
 
   /** A run of one session: open the devices, read the volume set, and start. */
   static async open(spec: string, opts: WriteOpenOptions): Promise<WriteSession> {
-    const run = await WriteRun.open(spec, { purpose: opts.purpose, opener: opts.opener });
+    const run = await WriteRun.open(spec, { purpose: opts.purpose, opener: opts.opener, undo: opts.undo });
     try {
       const s = run.session({ freshFreemap: opts.freshFreemap });
       s.ownsRun = true;

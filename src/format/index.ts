@@ -14,3 +14,4 @@ export * from './compress';
 export * from './lz4';
 export * from './dirhash';
 export * from './names';
+export * from './undo-file';

@@ -8,6 +8,7 @@ import { ChainReader } from '../../engine/chain';
 import { requireSoundTopology } from '../../engine/verify';
 import { WritableSource } from '../../engine/writable-device';
 import { WriteSession } from '../../engine/write-session';
+import { UndoLog, UndoOptions } from '../../engine/undo-log';
 
 export interface BulkfreeReport {
   recovered: number;
@@ -17,8 +18,8 @@ export interface BulkfreeReport {
   allocatorFreeAfter: bigint;
 }
 
-export async function runBulkfree(spec: string, opts: { opener?: (path: string) => WritableSource; dryRun?: boolean } = {}): Promise<BulkfreeReport> {
-  const s = await WriteSession.open(spec, { purpose: 'cleanup', opener: opts.opener });
+export async function runBulkfree(spec: string, opts: { opener?: (path: string) => WritableSource; dryRun?: boolean; undo?: UndoOptions | UndoLog } = {}): Promise<BulkfreeReport> {
+  const s = await WriteSession.open(spec, { purpose: 'cleanup', opener: opts.opener, undo: opts.dryRun ? undefined : opts.undo });
   try {
     const recovered = s.recovered;
     const { leaks } = requireSoundTopology(new ChainReader(s.vols), s.freemap, spec);

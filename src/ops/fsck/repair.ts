@@ -32,6 +32,8 @@ import {
   Chain,
   FsWriter,
   H2Error,
+  UndoLog,
+  UndoOptions,
   WritableSource,
   WriteRun,
   WriteSession,
@@ -53,6 +55,8 @@ export interface RepairOptions extends CheckOptions {
   rewriteCheckCodes?: boolean;
   /** open devices with this, for reading and writing (tests pass overlays) */
   opener?: (path: string) => WritableSource;
+  /** --undo: save what the run overwrites first */
+  undo?: UndoOptions | UndoLog;
 }
 
 export interface Fix {
@@ -94,7 +98,7 @@ function check(run: WriteRun, opts: RepairOptions): CheckReport {
 const identity = (p: Problem): string => `${p.code} ${p.where} ${p.detail}`;
 
 export async function runRepair(spec: string, opts: RepairOptions): Promise<RepairResult> {
-  const run = await WriteRun.open(spec, { purpose: 'fsck', opener: opts.opener });
+  const run = await WriteRun.open(spec, { purpose: 'fsck', opener: opts.opener, undo: opts.undo });
   try {
     return repairRun(run, opts);
   } finally {

@@ -4,7 +4,7 @@
  */
 import * as fs from 'node:fs';
 import { VOLUME_BYTES, ZONE_BYTES, initXxh64, uuidToString } from '../../format';
-import { EXIT, H2Error, ReadOnlyDevice, WritableDevice, WriteSession } from '../../engine';
+import { EXIT, H2Error, ReadOnlyDevice, UndoLog, UndoOptions, WritableDevice, WriteSession } from '../../engine';
 import { Algorithms, PopulateProgress, PopulateSummary, estimateSpace, populate } from './populate';
 import { ScanResult, scanTree } from './source-tree';
 import { sizeToStr } from '../common/cfmt';
@@ -51,6 +51,8 @@ export interface MkfsOptions {
   root?: RootOptions;
   /** open the targets with this (the crash harness records through it); default WritableDevice */
   opener?: (path: string, createSize?: bigint) => MkfsTarget;
+  /** --undo: save what the run overwrites on existing targets first */
+  undo?: UndoOptions;
 }
 
 /** A device mkfs formats: writable, knows whether this run created it, and an image can grow. */
@@ -208,6 +210,7 @@ interface Targets {
   params: MkfsParams;
   image: NewFilesystem;
   stats: WriteStats;
+  undo: UndoLog | null;
 }
 
 /**
@@ -219,6 +222,11 @@ function openTargets(p: Plan): Targets {
   const { opts } = p;
   const open = opts.opener ?? ((path: string, createSize?: bigint) => WritableDevice.open(path, { createSize, purpose: 'mkfs' }));
   const devs: MkfsTarget[] = [];
+  let undo: UndoLog | null = null;
+  const missing = opts.devices.filter((_, i) => p.createSizes[i] !== null);
+  if (opts.undo && missing.length > 0) {
+    throw new H2Error(`--undo: ${missing.join(', ')} does not exist: an image mkfs creates has no old contents to save`, EXIT.USAGE);
+  }
   try {
     opts.devices.forEach((path, i) => devs.push(open(path, p.createSizes[i] ?? undefined)));
     const found: MkfsResult['found'] = [];
@@ -227,6 +235,11 @@ function openTargets(p: Plan): Targets {
       for (const f of detectExisting(d)) found.push({ path: d.path, ...f });
     });
     if (found.length > 0 && !opts.force) throw refuse(found);
+    if (opts.undo) {
+      // from here on every write (and the growth of an image) is saved to the undo file first
+      undo = new UndoLog(opts.undo, 'mkfs');
+      devs.splice(0, devs.length, ...undo.attach(devs));
+    }
     devs.forEach((d, i) => {
       // An existing image smaller than the size asked for grows (as holes).
       const want = growSizeFor(opts, i);
@@ -238,16 +251,20 @@ function openTargets(p: Plan): Targets {
     const stats = newWriteStats();
     const hadHammer2 = new Set(found.filter(isHammer2Header).map((f) => f.path));
     if (hadHammer2.size > 0) invalidateHeaders(devs.filter((d) => hadHammer2.has(d.path)), stats);
-    return { devs, found, layout, params, image, stats };
+    return { devs, found, layout, params, image, stats, undo };
   } catch (e) {
-    closeTargets(devs, false);
+    closeTargets(devs, false, undo);
     throw e;
   }
 }
 
 /** Close the targets; an image file this run created and did not finish holds no filesystem and goes. */
-function closeTargets(devs: MkfsTarget[], finished: boolean): void {
-  for (const d of devs) d.close();
+function closeTargets(devs: MkfsTarget[], finished: boolean, undo: UndoLog | null = null): void {
+  try {
+    undo?.finish();
+  } finally {
+    for (const d of devs) d.close();
+  }
   if (!finished) for (const d of devs) if (d.created) fs.rmSync(d.path, { force: true });
 }
 
@@ -275,7 +292,7 @@ export function runMkfs(opts: MkfsOptions): MkfsResult {
     finished = true;
     return resultOf(p, t);
   } finally {
-    closeTargets(t.devs, finished);
+    closeTargets(t.devs, finished, t.undo);
   }
 }
 
@@ -321,7 +338,7 @@ export async function runMkfsWithRoot(opts: MkfsOptions): Promise<MkfsResult> {
     }
     return { ...resultOf(p, t), populated: { ...summary, needed: p.needed } };
   } finally {
-    closeTargets(devs, finished);
+    closeTargets(devs, finished, t.undo);
   }
 }
 

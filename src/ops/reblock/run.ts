@@ -32,6 +32,7 @@ import { Visit, headerRootBref, walkTree } from '../../engine/walk';
 import { WritableSource } from '../../engine/writable-device';
 import { WriteSession } from '../../engine/write-session';
 import { WriteRun } from '../../engine/write-run';
+import { UndoLog, UndoOptions } from '../../engine/undo-log';
 import { requireSoundTopology } from '../../engine/verify';
 import { Chain } from '../../engine/chain-tree';
 import { Freemap } from '../../engine/freemap';
@@ -61,6 +62,8 @@ export interface ReblockOptions {
   reserveBytes: bigint;
   dryRun: boolean;
   opener?: (path: string) => WritableSource;
+  /** --undo: save what the run overwrites first */
+  undo?: UndoOptions | UndoLog;
   progress?: (movedBytes: bigint, plannedBytes: bigint) => void;
   /** milliseconds since some epoch (tests replace the clock) */
   now?: () => number;
@@ -328,7 +331,7 @@ export async function runReblock(spec: string, opts: ReblockOptions): Promise<Re
   const counters = emptyCounters();
   let plan: PlanState;
   let before: SegmentFill[];
-  const run = await WriteRun.open(spec, { purpose: 'reblock', opener: opts.opener });
+  const run = await WriteRun.open(spec, { purpose: 'reblock', opener: opts.opener, undo: opts.dryRun ? undefined : opts.undo });
   let s: WriteSession;
   try {
     s = run.session();
