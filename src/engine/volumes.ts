@@ -169,6 +169,12 @@ export class VolumeSet {
     return v.dev.read(off - v.offset, len);
   }
 
+  /** The end (exclusive) of the volume holding logical offset `off`, or null (a read-ahead's bound). */
+  extentEnd(off: bigint): bigint | null {
+    const v = this.volumeAt(off);
+    return v ? v.offset + v.size : null;
+  }
+
   close(): void {
     for (const v of this.list) v.dev.close();
   }

@@ -47,6 +47,11 @@ export interface WalkOptions {
   readData: boolean;
   /** walk from this super-root blockset instead of the header's (a tree not yet committed) */
   srootBlockset?: Blockref[];
+  /**
+   * read through a window of this many bytes (one system call for several blocks); only for
+   * a medium nothing writes during the walk
+   */
+  readAhead?: number;
 }
 
 /** The pseudo-blockref of a header copy's root (the volume topology or the freemap). */
@@ -66,6 +71,7 @@ export function headerRootBref(chains: ChainReader, type: typeof BREF_TYPE_VOLUM
 
 export function* walkTree(chains: ChainReader, root: Blockref, opts: WalkOptions): Generator<Visit> {
   const guard = new TraversalGuard();
+  const window = opts.readAhead ? chains.readAhead(opts.readAhead) : undefined;
   type Pending = { bref: Blockref; depth: number; path: Blockref[]; parent: Visit | null; index: number };
   const stack: Pending[] = [{ bref: root, depth: 0, path: [], parent: null, index: 0 }];
   while (stack.length > 0) {
@@ -77,7 +83,7 @@ export function* walkTree(chains: ChainReader, root: Blockref, opts: WalkOptions
     // A blockref without storage (an inline dirent, say) has nothing to read or verify.
     if (!error && !isRoot && brefBytes(bref) > 0 && (bref.type !== BREF_TYPE_DATA || opts.readData)) {
       try {
-        data = chains.readPhysical(bref);
+        data = chains.readPhysical(bref, window);
         check = chains.verify(bref, data);
       } catch (e) {
         error = (e as Error).message;

@@ -36,6 +36,7 @@ import { dirhash } from '../../format/dirhash';
 import { Inode, decodeInode, inodeNameBytes } from '../../format/inode';
 import { breftypeName } from '../../format/names';
 import { ChainReader } from '../../engine/chain';
+import { READ_AHEAD_BYTES } from '../../engine/device';
 import { EXIT, H2Error } from '../../engine/errors';
 import { FsReader } from '../../engine/fs';
 import { addGranules } from '../../engine/verify';
@@ -87,7 +88,7 @@ export function topologyPass(chains: ChainReader, add: (p: Problem) => void, opt
   let bytes = 0;
 
   for (const root of [BREF_TYPE_VOLUME, BREF_TYPE_FREEMAP] as const) {
-    for (const v of walkTree(chains, headerRootBref(chains, root), { readData: true })) {
+    for (const v of walkTree(chains, headerRootBref(chains, root), { readData: true, readAhead: READ_AHEAD_BYTES })) {
       const b = v.bref;
       if (b.type === BREF_TYPE_VOLUME || b.type === BREF_TYPE_FREEMAP) continue;
       blockrefs++;
