@@ -1,7 +1,10 @@
 /**
- * What pass 2's single walk of the tree leaves for the later passes. One small record per inode
- * and per referenced inode number, never one per blockref, so memory follows the inode count.
+ * What pass 2's single walk of the tree leaves for the later passes: per inode number of each
+ * PFS, the inode's facts and the directory entries naming it. They live in typed arrays (one
+ * column per field, one slot per inode number, growing by doubling), not in objects and Maps:
+ * about a hundred bytes per inode, so a million inodes fit in the memory bound.
  */
+import { NumberIndex } from '../../engine/number-index';
 
 export interface InodeFacts {
   dataOff: bigint;
@@ -25,24 +28,226 @@ export interface EntryRefs {
   key: bigint;
 }
 
+export const MAX_DIRS_KEPT = 4;
+
+const HAS_INODE = 1;
+const HAS_REFS = 2;
+const HAS_DATA = 4;
+const INITIAL_SLOTS = 256;
+const SAFE_MAX = BigInt(Number.MAX_SAFE_INTEGER);
+
+type Column = Uint8Array | Uint32Array | BigUint64Array;
+
+function grown<T extends Column>(a: T, n: number): T {
+  const out = new (a.constructor as new (n: number) => T)(n);
+  out.set(a as never);
+  return out;
+}
+
+/**
+ * The facts of one PFS by inode number. Slots are numbered in the order inode numbers are
+ * first met (as an inode or as an entry's target); inode numbers at or above 2^53, which only
+ * damage produces, are indexed in a Map beside the typed index.
+ */
+export class InumTable {
+  private index = new NumberIndex(INITIAL_SLOTS);
+  private big = new Map<bigint, number>();
+  private n = 0;
+  private cap = INITIAL_SLOTS;
+  inum = new BigUint64Array(INITIAL_SLOTS);
+  flags = new Uint8Array(INITIAL_SLOTS);
+  // the inode
+  type = new Uint8Array(INITIAL_SLOTS);
+  dataOff = new BigUint64Array(INITIAL_SLOTS);
+  nlinks = new BigUint64Array(INITIAL_SLOTS);
+  iparent = new BigUint64Array(INITIAL_SLOTS);
+  size = new BigUint64Array(INITIAL_SLOTS);
+  /** the highest DATA key under the inode, when HAS_DATA */
+  lastDataKey = new BigUint64Array(INITIAL_SLOTS);
+  // the entries naming it
+  refCount = new Uint32Array(INITIAL_SLOTS);
+  entType = new Uint8Array(INITIAL_SLOTS);
+  dir0 = new BigUint64Array(INITIAL_SLOTS);
+  entDataOff = new BigUint64Array(INITIAL_SLOTS);
+  entKey = new BigUint64Array(INITIAL_SLOTS);
+  /** the directories of the second to MAX_DIRS_KEPT-th entries (hard links), by slot */
+  moreDirs = new Map<number, bigint[]>();
+  inodeCount = 0;
+  refTargets = 0;
+
+  /** Slots in use (inode numbers met). */
+  get slots(): number {
+    return this.n;
+  }
+
+  slotOf(inum: bigint): number {
+    if (inum <= SAFE_MAX) return this.index.slotOf(Number(inum));
+    return this.big.get(inum) ?? -1;
+  }
+
+  hasInode(slot: number): boolean {
+    return slot >= 0 && (this.flags[slot] & HAS_INODE) !== 0;
+  }
+
+  hasRefs(slot: number): boolean {
+    return slot >= 0 && (this.flags[slot] & HAS_REFS) !== 0;
+  }
+
+  private intern(inum: bigint): number {
+    let slot: number;
+    if (inum <= SAFE_MAX) {
+      slot = this.index.intern(Number(inum));
+      if (slot < this.n) return slot;
+    } else {
+      const had = this.big.get(inum);
+      if (had !== undefined) return had;
+      slot = this.n;
+      this.big.set(inum, slot);
+    }
+    this.n++;
+    if (slot === this.cap) this.grow();
+    this.inum[slot] = inum;
+    return slot;
+  }
+
+  private grow(): void {
+    const c = this.cap * 2;
+    this.inum = grown(this.inum, c);
+    this.flags = grown(this.flags, c);
+    this.type = grown(this.type, c);
+    this.dataOff = grown(this.dataOff, c);
+    this.nlinks = grown(this.nlinks, c);
+    this.iparent = grown(this.iparent, c);
+    this.size = grown(this.size, c);
+    this.lastDataKey = grown(this.lastDataKey, c);
+    this.refCount = grown(this.refCount, c);
+    this.entType = grown(this.entType, c);
+    this.dir0 = grown(this.dir0, c);
+    this.entDataOff = grown(this.entDataOff, c);
+    this.entKey = grown(this.entKey, c);
+    this.cap = c;
+  }
+
+  /** Record an inode; false (nothing recorded) when its number is already taken in this PFS. */
+  addInode(f: InodeFacts): boolean {
+    const slot = this.intern(f.key);
+    if (this.flags[slot] & HAS_INODE) return false;
+    this.flags[slot] |= HAS_INODE;
+    this.inodeCount++;
+    this.type[slot] = f.type;
+    this.dataOff[slot] = f.dataOff;
+    this.nlinks[slot] = f.nlinks;
+    this.iparent[slot] = f.iparent;
+    this.size[slot] = f.size;
+    if (f.lastDataKey >= 0n) this.noteData(slot, f.lastDataKey);
+    return true;
+  }
+
+  /** A DATA block at `key` under the inode of `slot`. */
+  noteData(slot: number, key: bigint): void {
+    if (this.flags[slot] & HAS_DATA && key <= this.lastDataKey[slot]) return;
+    this.flags[slot] |= HAS_DATA;
+    this.lastDataKey[slot] = key;
+  }
+
+  /** The highest DATA key under the inode of `slot`, or -1. */
+  lastData(slot: number): bigint {
+    return this.flags[slot] & HAS_DATA ? this.lastDataKey[slot] : -1n;
+  }
+
+  /** Count a directory entry in `dir` naming `target`; the first one's type and place are kept. */
+  addEntry(target: bigint, dir: bigint, type: number, dataOff: bigint, key: bigint): void {
+    const slot = this.intern(target);
+    if (!(this.flags[slot] & HAS_REFS)) {
+      this.flags[slot] |= HAS_REFS;
+      this.refTargets++;
+      this.refCount[slot] = 1;
+      this.dir0[slot] = dir;
+      this.entType[slot] = type;
+      this.entDataOff[slot] = dataOff;
+      this.entKey[slot] = key;
+      return;
+    }
+    const n = ++this.refCount[slot];
+    if (n > MAX_DIRS_KEPT) return;
+    const more = this.moreDirs.get(slot);
+    if (more) more.push(dir);
+    else this.moreDirs.set(slot, [dir]);
+  }
+
+  dirsOf(slot: number): bigint[] {
+    return [this.dir0[slot], ...(this.moreDirs.get(slot) ?? [])];
+  }
+
+  inodeAt(slot: number): InodeFacts {
+    return {
+      dataOff: this.dataOff[slot],
+      key: this.inum[slot],
+      type: this.type[slot],
+      nlinks: this.nlinks[slot],
+      iparent: this.iparent[slot],
+      size: this.size[slot],
+      lastDataKey: this.lastData(slot),
+    };
+  }
+
+  refsAt(slot: number): EntryRefs {
+    return { count: this.refCount[slot], dirs: this.dirsOf(slot), type: this.entType[slot], dataOff: this.entDataOff[slot], key: this.entKey[slot] };
+  }
+}
+
+/** Read-only, Map-like access to the inodes of a table (each `get` makes a fresh record). */
+export class InodeView {
+  constructor(private readonly t: InumTable) {}
+  get size(): number {
+    return this.t.inodeCount;
+  }
+  has(inum: bigint): boolean {
+    return this.t.hasInode(this.t.slotOf(inum));
+  }
+  get(inum: bigint): InodeFacts | undefined {
+    const slot = this.t.slotOf(inum);
+    return this.t.hasInode(slot) ? this.t.inodeAt(slot) : undefined;
+  }
+  *[Symbol.iterator](): Generator<[bigint, InodeFacts]> {
+    for (let s = 0; s < this.t.slots; s++) if (this.t.hasInode(s)) yield [this.t.inum[s], this.t.inodeAt(s)];
+  }
+}
+
+/** Read-only, Map-like access to the entry counts of a table. */
+export class RefsView {
+  constructor(private readonly t: InumTable) {}
+  get size(): number {
+    return this.t.refTargets;
+  }
+  has(inum: bigint): boolean {
+    return this.t.hasRefs(this.t.slotOf(inum));
+  }
+  get(inum: bigint): EntryRefs | undefined {
+    const slot = this.t.slotOf(inum);
+    return this.t.hasRefs(slot) ? this.t.refsAt(slot) : undefined;
+  }
+  *[Symbol.iterator](): Generator<[bigint, EntryRefs]> {
+    for (let s = 0; s < this.t.slots; s++) if (this.t.hasRefs(s)) yield [this.t.inum[s], this.t.refsAt(s)];
+  }
+}
+
 export interface PfsFacts {
   name: string;
   /** key of the PFS inode under the super-root */
   key: bigint;
-  inodes: Map<bigint, InodeFacts>;
-  refs: Map<bigint, EntryRefs>;
+  table: InumTable;
+  inodes: InodeView;
+  refs: RefsView;
   /** problems located inside this PFS are reported (all PFSs unless --pfs names one) */
   selected: boolean;
 }
 
-export const MAX_DIRS_KEPT = 4;
+export function newPfsFacts(name: string, key: bigint): PfsFacts {
+  const table = new InumTable();
+  return { name, key, table, inodes: new InodeView(table), refs: new RefsView(table), selected: true };
+}
 
 export function noteEntry(pfs: PfsFacts, target: bigint, dir: bigint, type: number, dataOff: bigint, key: bigint): void {
-  const r = pfs.refs.get(target);
-  if (!r) {
-    pfs.refs.set(target, { count: 1, dirs: [dir], type, dataOff, key });
-    return;
-  }
-  r.count++;
-  if (r.dirs.length < MAX_DIRS_KEPT) r.dirs.push(dir);
+  pfs.table.addEntry(target, dir, type, dataOff, key);
 }
