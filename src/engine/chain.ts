@@ -63,7 +63,8 @@ export class ChainReader {
 
   /**
    * The physical bytes `bref` points to (empty for a blockref without storage); through a
-   * read-ahead window over this reader's volumes when one is given (see readAhead).
+   * read-ahead window over this reader's volumes when one is given (see readAhead; the bytes
+   * are then a view that a later read through the window may overwrite).
    */
   readPhysical(bref: Blockref, via?: ReadAheadWindow): Uint8Array {
     const radix = brefRadix(bref);

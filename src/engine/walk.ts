@@ -48,8 +48,9 @@ export interface WalkOptions {
   /** walk from this super-root blockset instead of the header's (a tree not yet committed) */
   srootBlockset?: Blockref[];
   /**
-   * read through a window of this many bytes (one system call for several blocks); only for
-   * a medium nothing writes during the walk
+   * read through windows of this many bytes (one system call for several blocks); only for a
+   * medium nothing writes during the walk. A visit's `data` is then valid only until the walk
+   * goes on to the next visit (the window is reused): use it at once or copy it.
    */
   readAhead?: number;
 }
