@@ -1,6 +1,6 @@
 /**
- * A set of non-negative integer keys (below 2^53: byte offsets, inode numbers) numbered by
- * insertion, in typed arrays: about 20 bytes per key where a Map of objects costs ten times
+ * A set of integer keys (exact in a double, below 2^53 in magnitude: byte offsets, inode
+ * numbers) numbered by insertion, in typed arrays: about 20 bytes per key where a Map of objects costs ten times
  * that. Callers keep per-key columns indexed by the slot number. Open addressing with linear
  * probing over a power-of-two table kept at most half full.
  */

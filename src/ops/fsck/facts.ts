@@ -46,15 +46,14 @@ function grown<T extends Column>(a: T, n: number): T {
 
 /**
  * The facts of one PFS by inode number. Slots are numbered in the order inode numbers are
- * first met (as an inode or as an entry's target); inode numbers at or above 2^53, which only
- * damage produces, are indexed in a Map beside the typed index.
+ * first met (as an inode or as an entry's target). Inode numbers at or above 2^53, which only
+ * damage produces, stand in the index as negative keys, -1 - their place in `bigs`.
  */
 export class InumTable {
   private index = new NumberIndex(INITIAL_SLOTS);
-  private big = new Map<bigint, number>();
-  private n = 0;
+  private bigKeys = new Map<bigint, number>();
+  private bigs: bigint[] = [];
   private cap = INITIAL_SLOTS;
-  inum = new BigUint64Array(INITIAL_SLOTS);
   flags = new Uint8Array(INITIAL_SLOTS);
   // the inode
   type = new Uint8Array(INITIAL_SLOTS);
@@ -77,12 +76,25 @@ export class InumTable {
 
   /** Slots in use (inode numbers met). */
   get slots(): number {
-    return this.n;
+    return this.index.size;
+  }
+
+  /** The index key standing for `inum`, or null for a large one not met yet. */
+  private keyOf(inum: bigint): number | null {
+    if (inum <= SAFE_MAX) return Number(inum);
+    const i = this.bigKeys.get(inum);
+    return i === undefined ? null : -1 - i;
   }
 
   slotOf(inum: bigint): number {
-    if (inum <= SAFE_MAX) return this.index.slotOf(Number(inum));
-    return this.big.get(inum) ?? -1;
+    const k = this.keyOf(inum);
+    return k === null ? -1 : this.index.slotOf(k);
+  }
+
+  /** The inode number of a slot. */
+  inumAt(slot: number): bigint {
+    const k = this.index.keyAt(slot);
+    return k >= 0 ? BigInt(k) : this.bigs[-1 - k];
   }
 
   hasInode(slot: number): boolean {
@@ -94,25 +106,19 @@ export class InumTable {
   }
 
   private intern(inum: bigint): number {
-    let slot: number;
-    if (inum <= SAFE_MAX) {
-      slot = this.index.intern(Number(inum));
-      if (slot < this.n) return slot;
-    } else {
-      const had = this.big.get(inum);
-      if (had !== undefined) return had;
-      slot = this.n;
-      this.big.set(inum, slot);
+    let k = this.keyOf(inum);
+    if (k === null) {
+      this.bigKeys.set(inum, this.bigs.length);
+      k = -1 - this.bigs.length;
+      this.bigs.push(inum);
     }
-    this.n++;
+    const slot = this.index.intern(k);
     if (slot === this.cap) this.grow();
-    this.inum[slot] = inum;
     return slot;
   }
 
   private grow(): void {
     const c = this.cap * 2;
-    this.inum = grown(this.inum, c);
     this.flags = grown(this.flags, c);
     this.type = grown(this.type, c);
     this.dataOff = grown(this.dataOff, c);
@@ -182,7 +188,7 @@ export class InumTable {
   inodeAt(slot: number): InodeFacts {
     return {
       dataOff: this.dataOff[slot],
-      key: this.inum[slot],
+      key: this.inumAt(slot),
       type: this.type[slot],
       nlinks: this.nlinks[slot],
       iparent: this.iparent[slot],
@@ -210,7 +216,7 @@ export class InodeView {
     return this.t.hasInode(slot) ? this.t.inodeAt(slot) : undefined;
   }
   *[Symbol.iterator](): Generator<[bigint, InodeFacts]> {
-    for (let s = 0; s < this.t.slots; s++) if (this.t.hasInode(s)) yield [this.t.inum[s], this.t.inodeAt(s)];
+    for (let s = 0; s < this.t.slots; s++) if (this.t.hasInode(s)) yield [this.t.inumAt(s), this.t.inodeAt(s)];
   }
 }
 
@@ -228,7 +234,7 @@ export class RefsView {
     return this.t.hasRefs(slot) ? this.t.refsAt(slot) : undefined;
   }
   *[Symbol.iterator](): Generator<[bigint, EntryRefs]> {
-    for (let s = 0; s < this.t.slots; s++) if (this.t.hasRefs(s)) yield [this.t.inum[s], this.t.refsAt(s)];
+    for (let s = 0; s < this.t.slots; s++) if (this.t.hasRefs(s)) yield [this.t.inumAt(s), this.t.refsAt(s)];
   }
 }
 

@@ -19,7 +19,7 @@ export function namespacePass(pfs: PfsFacts, report: Report): void {
   const subdirs = new Uint32Array(t.slots);
   for (let s = 0; s < t.slots; s++) {
     if (!t.hasRefs(s)) continue;
-    const inum = t.inum[s];
+    const inum = t.inumAt(s);
     const dir = t.dir0[s];
     const entryLoc = (): Location => {
       const key = t.entKey[s];
@@ -46,7 +46,7 @@ export function namespacePass(pfs: PfsFacts, report: Report): void {
   }
   for (let s = 0; s < t.slots; s++) {
     if (!t.hasInode(s)) continue;
-    const inum = t.inum[s];
+    const inum = t.inumAt(s);
     const loc = (): Location => locateInode(pfs, inum, t.dataOff[s]);
     const nlinks = t.nlinks[s];
     if (inum === PFS_ROOT_INUM) {
