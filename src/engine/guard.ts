@@ -18,10 +18,15 @@ export const MAX_BLOCK_VISITS = 256;
 export class TraversalGuard {
   // Keyed by Number(offset): exact below 2^53 bytes (8 PiB); typed arrays, not a Map, since
   // a walk of a million inodes enters a million metadata blocks.
-  private blocks = new NumberIndex();
   private visits = new Uint16Array(1024);
   /** blocks skipped, for reports */
   skipped = 0;
+
+  /**
+   * `blocks` numbers the metadata blocks by offset; a caller that keeps its own facts per block
+   * may share one between walks (each guard still counts its own walk's entries).
+   */
+  constructor(private readonly blocks = new NumberIndex()) {}
 
   /** null to go on, or why this blockref must not be entered. */
   check(bref: Blockref, depth: number): string | null {

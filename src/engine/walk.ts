@@ -20,6 +20,7 @@ import { INODE_U_OFF } from '../format/inode';
 import { VOL } from '../format/volume';
 import { ChainReader } from './chain';
 import { TraversalGuard } from './guard';
+import { NumberIndex } from './number-index';
 
 export interface Visit {
   bref: Blockref;
@@ -53,6 +54,8 @@ export interface WalkOptions {
    * goes on to the next visit (the window is reused): use it at once or copy it.
    */
   readAhead?: number;
+  /** the numbering of metadata blocks (by offset) for the walk's guard, shared with the caller */
+  blocks?: NumberIndex;
 }
 
 /** The pseudo-blockref of a header copy's root (the volume topology or the freemap). */
@@ -71,7 +74,7 @@ export function headerRootBref(chains: ChainReader, type: typeof BREF_TYPE_VOLUM
 }
 
 export function* walkTree(chains: ChainReader, root: Blockref, opts: WalkOptions): Generator<Visit> {
-  const guard = new TraversalGuard();
+  const guard = new TraversalGuard(opts.blocks);
   const window = opts.readAhead ? chains.readAhead(opts.readAhead) : undefined;
   type Pending = { bref: Blockref; depth: number; path: Blockref[]; parent: Visit | null; index: number };
   const stack: Pending[] = [{ bref: root, depth: 0, path: [], parent: null, index: 0 }];

@@ -83,9 +83,13 @@ export function topologyPass(chains: ChainReader, add: (p: Problem) => void, opt
   let newerThanFreemap = 0;
   const freemapTid = chains.header.freemapTid;
   // metadata block (data_off, size radix included) → the PFS that first referenced it: 1 + its
-  // ordinal in pfsOrdinal, 0 when not yet seen; Number keys, as in the guard
-  const seen = new NumberIndex();
+  // ordinal in pfsOrdinal, 0 when not yet seen. Blocks are numbered by offset in the index the
+  // walks' guards share (Number keys, exact below 2^53); the first size met at an offset is
+  // kept beside, and the rare other sizes at that offset go to `otherSizes`, keyed by data_off.
+  const blocks = new NumberIndex();
   let firstOwner: Uint32Array = new Uint32Array(1024);
+  let firstRadix: Uint8Array = new Uint8Array(1024);
+  const otherSizes = new Map<number, number>();
   const pfsOrdinal = new Map<bigint, number>();
   const pfsByKey = new Map<bigint, PfsFacts>();
   const stats: Problem[] = [];
@@ -101,7 +105,7 @@ export function topologyPass(chains: ChainReader, add: (p: Problem) => void, opt
   };
 
   for (const root of [BREF_TYPE_VOLUME, BREF_TYPE_FREEMAP] as const) {
-    for (const v of walkTree(chains, headerRootBref(chains, root), { readData: true, readAhead: READ_AHEAD_BYTES })) {
+    for (const v of walkTree(chains, headerRootBref(chains, root), { readData: true, readAhead: READ_AHEAD_BYTES, blocks })) {
       const b = v.bref;
       if (b.type === BREF_TYPE_VOLUME || b.type === BREF_TYPE_FREEMAP) continue;
       blockrefs++;
@@ -127,10 +131,22 @@ export function topologyPass(chains: ChainReader, add: (p: Problem) => void, opt
         const pfsKey = inodes.length >= 2 ? inodes[1].key : -1n;
         let owner = pfsOrdinal.get(pfsKey);
         if (owner === undefined) pfsOrdinal.set(pfsKey, (owner = pfsOrdinal.size + 1));
-        const slot = seen.intern(Number(b.dataOff));
-        if (slot >= firstOwner.length) firstOwner = grownU32(firstOwner, slot + 1);
-        if (firstOwner[slot] === 0) firstOwner[slot] = owner;
-        else if (firstOwner[slot] === owner) report('BLOCK_SHARED', at(b), 'twice in one PFS');
+        const slot = blocks.intern(Number(b.dataOff & OFF_MASK));
+        if (slot >= firstOwner.length) {
+          firstOwner = grown(firstOwner, slot + 1);
+          firstRadix = grown(firstRadix, slot + 1);
+        }
+        let first: number | undefined;
+        if (firstOwner[slot] === 0) {
+          firstOwner[slot] = owner;
+          firstRadix[slot] = radix;
+        } else if (firstRadix[slot] === radix) {
+          first = firstOwner[slot];
+        } else {
+          first = otherSizes.get(Number(b.dataOff));
+          if (first === undefined) otherSizes.set(Number(b.dataOff), owner);
+        }
+        if (first === owner) report('BLOCK_SHARED', at(b), 'twice in one PFS');
       }
 
       if (v.error) {
@@ -198,8 +214,8 @@ export function topologyPass(chains: ChainReader, add: (p: Problem) => void, opt
   return { blockrefs, bytes, used, recent, newerThanFreemap, pfs: list, stats };
 }
 
-function grownU32(a: Uint32Array, atLeast: number): Uint32Array {
-  const out = new Uint32Array(Math.max(atLeast, a.length * 2));
+function grown<T extends Uint32Array | Uint8Array>(a: T, atLeast: number): T {
+  const out = new (a.constructor as new (n: number) => T)(Math.max(atLeast, a.length * 2));
   out.set(a);
   return out;
 }
