@@ -50,29 +50,51 @@ function grown<T extends Column>(a: T, n: number): T {
  * damage produces, stand in the index as negative keys, -1 - their place in `bigs`.
  */
 export class InumTable {
-  private index = new NumberIndex(INITIAL_SLOTS);
+  private index: NumberIndex;
   private bigKeys = new Map<bigint, number>();
   private bigs: bigint[] = [];
-  private cap = INITIAL_SLOTS;
-  flags = new Uint8Array(INITIAL_SLOTS);
+  private cap: number;
+  flags: Uint8Array;
   // the inode
-  type = new Uint8Array(INITIAL_SLOTS);
-  dataOff = new BigUint64Array(INITIAL_SLOTS);
-  nlinks = new BigUint64Array(INITIAL_SLOTS);
-  iparent = new BigUint64Array(INITIAL_SLOTS);
-  size = new BigUint64Array(INITIAL_SLOTS);
+  type: Uint8Array;
+  dataOff: BigUint64Array;
+  nlinks: BigUint64Array;
+  iparent: BigUint64Array;
+  size: BigUint64Array;
   /** the highest DATA key under the inode, when HAS_DATA */
-  lastDataKey = new BigUint64Array(INITIAL_SLOTS);
+  lastDataKey: BigUint64Array;
   // the entries naming it
-  refCount = new Uint32Array(INITIAL_SLOTS);
-  entType = new Uint8Array(INITIAL_SLOTS);
-  dir0 = new BigUint64Array(INITIAL_SLOTS);
-  entDataOff = new BigUint64Array(INITIAL_SLOTS);
-  entKey = new BigUint64Array(INITIAL_SLOTS);
+  refCount: Uint32Array;
+  entType: Uint8Array;
+  dir0: BigUint64Array;
+  entDataOff: BigUint64Array;
+  entKey: BigUint64Array;
   /** the directories of the second to MAX_DIRS_KEPT-th entries (hard links), by slot */
   moreDirs = new Map<number, bigint[]>();
   inodeCount = 0;
   refTargets = 0;
+
+  /**
+   * `expected` inode numbers (a hint: the PFS's embed.stats) are given room at once, so a
+   * check that meets them copies no column; beyond it, columns double.
+   */
+  constructor(expected = INITIAL_SLOTS) {
+    const c = Math.max(INITIAL_SLOTS, Math.ceil(expected * 1.05) + INITIAL_SLOTS);
+    this.cap = c;
+    this.index = new NumberIndex(c);
+    this.flags = new Uint8Array(c);
+    this.type = new Uint8Array(c);
+    this.dataOff = new BigUint64Array(c);
+    this.nlinks = new BigUint64Array(c);
+    this.iparent = new BigUint64Array(c);
+    this.size = new BigUint64Array(c);
+    this.lastDataKey = new BigUint64Array(c);
+    this.refCount = new Uint32Array(c);
+    this.entType = new Uint8Array(c);
+    this.dir0 = new BigUint64Array(c);
+    this.entDataOff = new BigUint64Array(c);
+    this.entKey = new BigUint64Array(c);
+  }
 
   /** Slots in use (inode numbers met). */
   get slots(): number {
@@ -249,8 +271,9 @@ export interface PfsFacts {
   selected: boolean;
 }
 
-export function newPfsFacts(name: string, key: bigint): PfsFacts {
-  const table = new InumTable();
+/** The facts of a new PFS, with room for `expected` inode numbers. */
+export function newPfsFacts(name: string, key: bigint, expected?: number): PfsFacts {
+  const table = new InumTable(expected);
   return { name, key, table, inodes: new InodeView(table), refs: new RefsView(table), selected: true };
 }
 

@@ -86,9 +86,12 @@ export function topologyPass(chains: ChainReader, add: (p: Problem) => void, opt
   // ordinal in pfsOrdinal, 0 when not yet seen. Blocks are numbered by offset in the index the
   // walks' guards share (Number keys, exact below 2^53); the first size met at an offset is
   // kept beside, and the rare other sizes at that offset go to `otherSizes`, keyed by data_off.
-  const blocks = new NumberIndex();
-  let firstOwner: Uint32Array = new Uint32Array(1024);
-  let firstRadix: Uint8Array = new Uint8Array(1024);
+  // sized from the inodes the super-root's stats count (one inode block each), so the index
+  // need not grow while the walk fills it
+  const expectedBlocks = sizeHint(chains.header.srootBlockset.reduce((n, k) => n + (k.type === BREF_TYPE_EMPTY ? 0n : embedStats(k).inodeCount), 0n), total);
+  const blocks = new NumberIndex(expectedBlocks);
+  let firstOwner: Uint32Array = new Uint32Array(expectedBlocks + 1024);
+  let firstRadix: Uint8Array = new Uint8Array(expectedBlocks + 1024);
   const otherSizes = new Map<number, number>();
   const pfsOrdinal = new Map<bigint, number>();
   const pfsByKey = new Map<bigint, PfsFacts>();
@@ -186,7 +189,7 @@ export function topologyPass(chains: ChainReader, add: (p: Problem) => void, opt
 
       if (b.type === BREF_TYPE_INODE && inode) {
         if (inodes.length === 1) {
-          const facts = pfsRoot(b, decodeInode(v.data), report);
+          const facts = pfsRoot(b, decodeInode(v.data), report, sizeHint(embedStats(b).inodeCount, total));
           facts.selected = opts.pfs === undefined || opts.pfs === facts.name;
           pfsByKey.set(b.key, facts);
         } else if (inodes.length === 2 && pfs) {
@@ -218,6 +221,19 @@ function grown<T extends Uint32Array | Uint8Array>(a: T, atLeast: number): T {
   const out = new (a.constructor as new (n: number) => T)(Math.max(atLeast, a.length * 2));
   out.set(a);
   return out;
+}
+
+/** Tables are sized from counts at most this large; beyond, they grow as they fill. */
+const MAX_SIZE_HINT = 1 << 22;
+
+/**
+ * A table size from an inode count the stats claim: no more than the inode blocks the volumes
+ * could hold (damaged stats must not reserve absurd memory), nor MAX_SIZE_HINT.
+ */
+function sizeHint(inodes: bigint, total: bigint): number {
+  const most = total / BigInt(INODE_BYTES);
+  const n = inodes < most ? inodes : most;
+  return n > BigInt(MAX_SIZE_HINT) ? MAX_SIZE_HINT : Number(n);
 }
 
 /** --pfs named no PFS: a usage error (fsck exit 16). */
@@ -333,7 +349,7 @@ export function kernelSuperRootStats(st: EmbedStats, full: EmbedStats): boolean 
   return uncounted >= 0n && uncounted <= BigInt(SET_COUNT) && full.dataCount - st.dataCount === uncounted * BigInt(INODE_BYTES);
 }
 
-function pfsRoot(b: Blockref, inode: Inode, report: Report): PfsFacts {
+function pfsRoot(b: Blockref, inode: Inode, report: Report, expected: number): PfsFacts {
   const nameBytes = inodeNameBytes(inode);
   const name = Buffer.from(nameBytes).toString('utf8');
   const loc = at(b, `'${name}' (0x${hex64(b.dataOff)})`);
@@ -343,7 +359,7 @@ function pfsRoot(b: Blockref, inode: Inode, report: Report): PfsFacts {
   if (!PFS_TYPES.has(m.pfsType)) report('PFS_ROOT', loc, `unknown PFS type ${m.pfsType}`);
   if (nameBytes.length === 0) report('PFS_ROOT', loc, 'no name');
   else if ((b.key & ~DIRHASH_LOMASK) !== dirhash(nameBytes)) report('PFS_ROOT', loc, `key 0x${hex64(b.key)} is not the hash of the name`);
-  return newPfsFacts(name, b.key);
+  return newPfsFacts(name, b.key, expected);
 }
 
 /** What the checks of an inode inside a PFS read: a few meta fields, and a view of its union. */
