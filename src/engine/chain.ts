@@ -28,6 +28,7 @@ import { FormatError } from '../format/errors';
 import { inodeBlockset } from '../format/inode';
 import { breftypeName } from '../format/names';
 import { VolumeHeader } from '../format/volume';
+import { ReadAheadWindow } from './device';
 import { MediaError } from './errors';
 import { VolumeSet } from './volumes';
 
@@ -60,18 +61,27 @@ export class ChainReader {
     return this.vols.header;
   }
 
-  /** The physical bytes `bref` points to (empty for a blockref without storage). */
-  readPhysical(bref: Blockref): Uint8Array {
+  /**
+   * The physical bytes `bref` points to (empty for a blockref without storage); through a
+   * read-ahead window over this reader's volumes when one is given (see readAhead; the bytes
+   * are then a view that a later read through the window may overwrite).
+   */
+  readPhysical(bref: Blockref, via?: ReadAheadWindow): Uint8Array {
     const radix = brefRadix(bref);
     if (radix === 0) return new Uint8Array(0);
     if (radix > RADIX_MAX) throw new FormatError(`${describeBref(bref)}: size radix ${radix} exceeds ${RADIX_MAX}`);
     const bytes = brefBytes(bref);
     const off = brefOffset(bref);
-    const data = this.vols.read(off, bytes);
+    const data = via ? via.read(off, bytes) : this.vols.read(off, bytes);
     if (data.length !== bytes) throw new MediaError(`${describeBref(bref)}: short read, ${data.length} of ${bytes} bytes`);
     this.blocksRead++;
     this.bytesRead += bytes;
     return data;
+  }
+
+  /** A read-ahead window over these volumes, for a read-only pass over an unchanging medium. */
+  readAhead(windowBytes?: number): ReadAheadWindow {
+    return new ReadAheadWindow(this.vols, windowBytes);
   }
 
   verify(bref: Blockref, data: Uint8Array): CheckResult {

@@ -20,6 +20,8 @@ export interface DeviceInfo {
 export interface BlockSource extends DeviceInfo {
   /** Read up to `len` bytes at `off`; the result is shorter only at the end of the device. */
   read(off: bigint, len: number): Buffer;
+  /** Read up to `len` bytes at `off` into `buf` (same rules as read); the count read. */
+  readInto?(off: bigint, buf: Uint8Array, len: number): number;
   close(): void;
 }
 
@@ -100,6 +102,12 @@ function probeSize(fd: number): bigint {
 export function preadFully(fd: number, path: string, off: bigint, len: number): Buffer {
   // Every byte returned is read from the device, so the buffer need not be zeroed first.
   const buf = Buffer.allocUnsafe(len);
+  const done = preadInto(fd, path, off, buf, len);
+  return done === len ? buf : buf.subarray(0, done);
+}
+
+/** preadFully into a caller's buffer: the number of bytes read (fewer only at EOF). */
+export function preadInto(fd: number, path: string, off: bigint, buf: Uint8Array, len: number): number {
   let done = 0;
   while (done < len) {
     let n: number;
@@ -111,7 +119,7 @@ export function preadFully(fd: number, path: string, off: bigint, len: number): 
     if (n === 0) break;
     done += n;
   }
-  return done === len ? buf : buf.subarray(0, done);
+  return done;
 }
 
 /** An image file or block device opened read-only. */
@@ -155,8 +163,78 @@ export class ReadOnlyDevice implements BlockSource {
     return preadFully(this.fd, this.path, off, len);
   }
 
+  readInto(off: bigint, buf: Uint8Array, len: number): number {
+    if (this.fd === null) throw new MediaError(`${this.path}: read after close`);
+    if (off < 0n || len < 0 || len > buf.length) throw new MediaError(`${this.path}: read of ${len} bytes at ${off} is out of range`);
+    return preadInto(this.fd, this.path, off, buf, len);
+  }
+
   close(): void {
     if (this.fd !== null) fs.closeSync(this.fd);
     this.fd = null;
+  }
+}
+
+/** Where reads of a window come from: a range, and how far the medium under `off` reaches. */
+export interface WindowSource {
+  read(off: bigint, len: number): Buffer;
+  /** read into `buf`, as read would; the count read */
+  readInto(off: bigint, buf: Uint8Array, len: number): number;
+  /** the end (exclusive) of the device or volume holding `off`, or null when none holds it */
+  extentEnd(off: bigint): bigint | null;
+}
+
+/**
+ * A read-ahead's shape: a walk of a tree visits two or more regions in turn (makefs and the
+ * kernel put inodes in one place and file data in another), so a few windows, each of which
+ * moves forward on its own. Measured on a 100k-file makefs image, 8 windows of 1 MiB load
+ * 316 MiB for the 253 MiB of blocks a walk reads, in 316 reads instead of 204,000.
+ */
+export const READ_AHEAD_BYTES = 1024 * 1024;
+export const READ_AHEAD_WINDOWS = 8;
+
+/**
+ * Read-only windows over a source: a read inside one is a view of it, any other read loads
+ * the least recently used window from there (clamped to the medium's end), into the same
+ * buffer: the windows are allocated once, so a long walk makes no garbage of them. A view is
+ * therefore valid only until a later read loads another window over it: callers use the bytes
+ * at once (as a walk's visit does) or copy them. Only for readers whose medium does not change
+ * while they read: nothing invalidates a window.
+ */
+export class ReadAheadWindow {
+  /** most recently used last; `len` bytes of `buf` hold the medium from `start` */
+  private windows: { start: bigint; len: number; buf: Buffer }[] = [];
+  /** windows loaded, for statistics */
+  loads = 0;
+
+  constructor(
+    private readonly source: WindowSource,
+    readonly windowBytes = READ_AHEAD_BYTES,
+    readonly count = READ_AHEAD_WINDOWS,
+  ) {}
+
+  read(off: bigint, len: number): Uint8Array {
+    const ws = this.windows;
+    for (let i = ws.length - 1; i >= 0; i--) {
+      const w = ws[i];
+      if (off < w.start) continue;
+      const at = Number(off - w.start);
+      if (at + len > w.len) continue;
+      if (i !== ws.length - 1) ws.push(ws.splice(i, 1)[0]);
+      return w.buf.subarray(at, at + len);
+    }
+    const end = this.source.extentEnd(off);
+    // a read larger than a window, outside every volume or running past its end is passed on
+    // as it is, for the source's own answer (an error, or a short read)
+    if (end === null || len > this.windowBytes || off + BigInt(len) > end) return this.source.read(off, len);
+    const want = end - off < BigInt(this.windowBytes) ? Number(end - off) : this.windowBytes;
+    const w = ws.length < this.count ? { start: off, len: 0, buf: Buffer.allocUnsafe(this.windowBytes) } : ws.shift()!;
+    w.start = off;
+    w.len = this.source.readInto(off, w.buf, want);
+    ws.push(w);
+    this.loads++;
+    // the device ended early: its own short read, unwindowed
+    if (w.len < len) return this.source.read(off, len);
+    return w.buf.subarray(0, len);
   }
 }

@@ -8,6 +8,7 @@
  */
 import { Blockref, brefRadix } from '../format/blockref';
 import { BREF_TYPE_DATA, OFF_MASK } from '../format/constants';
+import { NumberIndex } from './number-index';
 
 /** Deeper than any real tree: 64-bit keys split at least 32 ways per level, a few inode levels. */
 export const MAX_TREE_DEPTH = 96;
@@ -15,10 +16,17 @@ export const MAX_TREE_DEPTH = 96;
 export const MAX_BLOCK_VISITS = 256;
 
 export class TraversalGuard {
-  // Keyed by Number(offset): exact below 2^53 bytes (8 PiB), and far lighter than bigint keys.
-  private visits = new Map<number, number>();
+  // Keyed by Number(offset): exact below 2^53 bytes (8 PiB); typed arrays, not a Map, since
+  // a walk of a million inodes enters a million metadata blocks.
+  private visits = new Uint16Array(1024);
   /** blocks skipped, for reports */
   skipped = 0;
+
+  /**
+   * `blocks` numbers the metadata blocks by offset; a caller that keeps its own facts per block
+   * may share one between walks (each guard still counts its own walk's entries).
+   */
+  constructor(private readonly blocks = new NumberIndex()) {}
 
   /** null to go on, or why this blockref must not be entered. */
   check(bref: Blockref, depth: number): string | null {
@@ -28,9 +36,15 @@ export class TraversalGuard {
     }
     if (brefRadix(bref) === 0 || bref.type === BREF_TYPE_DATA) return null;
     const off = bref.dataOff & OFF_MASK;
-    const k = Number(off);
-    const n = (this.visits.get(k) ?? 0) + 1;
-    this.visits.set(k, n);
+    const slot = this.blocks.intern(Number(off));
+    if (slot >= this.visits.length) {
+      const more = new Uint16Array(Math.max(slot + 1, this.visits.length * 2));
+      more.set(this.visits);
+      this.visits = more;
+    }
+    // counting stops at the bound, so the count never wraps
+    const n = Math.min(this.visits[slot] + 1, MAX_BLOCK_VISITS + 1);
+    this.visits[slot] = n;
     if (n > MAX_BLOCK_VISITS) {
       this.skipped++;
       return `block 0x${off.toString(16)} referenced more than ${MAX_BLOCK_VISITS} times`;

@@ -169,6 +169,25 @@ export class VolumeSet {
     return v.dev.read(off - v.offset, len);
   }
 
+  /** read() into a caller's buffer; the number of bytes read. */
+  readInto(off: bigint, buf: Uint8Array, len: number): number {
+    const v = this.volumeAt(off);
+    if (!v) throw new MediaError(`offset 0x${hex64(off)} lies outside every volume`);
+    if (off + BigInt(len) > v.offset + v.size) {
+      throw new MediaError(`${v.path}: ${len} bytes at 0x${hex64(off)} run past the end of volume ${v.id}`);
+    }
+    if (v.dev.readInto) return v.dev.readInto(off - v.offset, buf, len);
+    const got = v.dev.read(off - v.offset, len);
+    buf.set(got);
+    return got.length;
+  }
+
+  /** The end (exclusive) of the volume holding logical offset `off`, or null (a read-ahead's bound). */
+  extentEnd(off: bigint): bigint | null {
+    const v = this.volumeAt(off);
+    return v ? v.offset + v.size : null;
+  }
+
   close(): void {
     for (const v of this.list) v.dev.close();
   }

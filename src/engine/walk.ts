@@ -20,6 +20,7 @@ import { INODE_U_OFF } from '../format/inode';
 import { VOL } from '../format/volume';
 import { ChainReader } from './chain';
 import { TraversalGuard } from './guard';
+import { NumberIndex } from './number-index';
 
 export interface Visit {
   bref: Blockref;
@@ -47,6 +48,14 @@ export interface WalkOptions {
   readData: boolean;
   /** walk from this super-root blockset instead of the header's (a tree not yet committed) */
   srootBlockset?: Blockref[];
+  /**
+   * read through windows of this many bytes (one system call for several blocks); only for a
+   * medium nothing writes during the walk. A visit's `data` is then valid only until the walk
+   * goes on to the next visit (the window is reused): use it at once or copy it.
+   */
+  readAhead?: number;
+  /** the numbering of metadata blocks (by offset) for the walk's guard, shared with the caller */
+  blocks?: NumberIndex;
 }
 
 /** The pseudo-blockref of a header copy's root (the volume topology or the freemap). */
@@ -65,7 +74,8 @@ export function headerRootBref(chains: ChainReader, type: typeof BREF_TYPE_VOLUM
 }
 
 export function* walkTree(chains: ChainReader, root: Blockref, opts: WalkOptions): Generator<Visit> {
-  const guard = new TraversalGuard();
+  const guard = new TraversalGuard(opts.blocks);
+  const window = opts.readAhead ? chains.readAhead(opts.readAhead) : undefined;
   type Pending = { bref: Blockref; depth: number; path: Blockref[]; parent: Visit | null; index: number };
   const stack: Pending[] = [{ bref: root, depth: 0, path: [], parent: null, index: 0 }];
   while (stack.length > 0) {
@@ -77,7 +87,7 @@ export function* walkTree(chains: ChainReader, root: Blockref, opts: WalkOptions
     // A blockref without storage (an inline dirent, say) has nothing to read or verify.
     if (!error && !isRoot && brefBytes(bref) > 0 && (bref.type !== BREF_TYPE_DATA || opts.readData)) {
       try {
-        data = chains.readPhysical(bref);
+        data = chains.readPhysical(bref, window);
         check = chains.verify(bref, data);
       } catch (e) {
         error = (e as Error).message;

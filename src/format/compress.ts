@@ -8,12 +8,13 @@
  *
  * Decoding follows the kernel's read path (hammer2_strategy.c): the output buffer is the
  * logical block, a shorter result is zero-filled, and a stream the kernel's decoder refuses is
- * an error here too, so what h2kit reads is what DragonFly reads.
+ * an error here too, so what h2kit reads is what DragonFly reads. `validateBlock` answers only
+ * whether that read would succeed, without keeping the logical bytes (fsck's question).
  */
 import * as pako from 'pako';
 import { COMP_AUTOZERO, COMP_LZ4, COMP_NONE, COMP_ZLIB, LZ4_PREFIX_BYTES } from './constants';
 import { FormatError } from './errors';
-import { lz4Bound, lz4DecodeKernel, lz4DecodeLenient, lz4EncodeBlock } from './lz4';
+import { lz4Bound, lz4DecodeKernel, lz4DecodeLenient, lz4EncodeBlock, lz4ValidateKernel } from './lz4';
 
 /** The raw stream of an LZ4 data block, after its length prefix (which must fit the block). */
 function lz4Stream(phys: Uint8Array): Uint8Array {
@@ -44,6 +45,11 @@ export function lz4DecompressLenient(phys: Uint8Array, logicalSize: number): Uin
   return dst;
 }
 
+/** What lz4Decompress would produce (its length) or throw, without producing it. */
+export function lz4Validate(phys: Uint8Array, logicalSize: number): number {
+  return lz4ValidateKernel(lz4Stream(phys), logicalSize);
+}
+
 /** LZ4 with the length prefix; null when the result would not be smaller than `maxPhys`. */
 export function lz4Compress(data: Uint8Array, maxPhys = data.length): Uint8Array | null {
   const out = new Uint8Array(LZ4_PREFIX_BYTES + lz4Bound(data.length));
@@ -60,11 +66,22 @@ export function lz4Compress(data: Uint8Array, maxPhys = data.length): Uint8Array
  */
 export function zlibDecompress(phys: Uint8Array, logicalSize: number): Uint8Array {
   const out = new Uint8Array(logicalSize);
+  inflateWithin(phys, logicalSize, (chunk, at) => out.set(chunk, at));
+  return out;
+}
+
+/** The bytes a zlib block inflates to (the kernel's rules, as zlibDecompress), keeping none. */
+export function zlibValidate(phys: Uint8Array, logicalSize: number): number {
+  return inflateWithin(phys, logicalSize, () => undefined);
+}
+
+/** Inflate as the kernel does, handing each chunk with its offset to `take`; returns the length. */
+function inflateWithin(phys: Uint8Array, logicalSize: number, take: (chunk: Uint8Array, at: number) => void): number {
   let n = 0;
   const inflator = new pako.Inflate({ chunkSize: Math.max(logicalSize, 1) });
   inflator.onData = (chunk: Uint8Array): void => {
     if (n + chunk.length > logicalSize) throw new FormatError(`zlib: stream decodes past the ${logicalSize}-byte logical block`);
-    out.set(chunk, n);
+    take(chunk, n);
     n += chunk.length;
   };
   inflator.onEnd = (): void => undefined;
@@ -76,7 +93,7 @@ export function zlibDecompress(phys: Uint8Array, logicalSize: number): Uint8Arra
   }
   if (inflator.err) throw new FormatError(`zlib: ${inflator.msg || 'error ' + inflator.err}`);
   if (!inflator.ended) throw new FormatError('zlib: stream is incomplete');
-  return out;
+  return n;
 }
 
 export function zlibCompress(data: Uint8Array, level = 6, maxPhys = data.length): Uint8Array | null {
@@ -97,6 +114,24 @@ export function decompressBlock(comp: number, phys: Uint8Array, logicalSize: num
       out.set(phys.subarray(0, Math.min(phys.length, logicalSize)));
       return out;
     }
+    default:
+      throw new FormatError(`unknown compression method ${comp}`);
+  }
+}
+
+/**
+ * Throws exactly where decompressBlock would (the same rules), without keeping the logical
+ * bytes; returns how many the codec produces (the rest of the block reads as zeros).
+ */
+export function validateBlock(comp: number, phys: Uint8Array, logicalSize: number): number {
+  switch (comp) {
+    case COMP_LZ4:
+      return lz4Validate(phys, logicalSize);
+    case COMP_ZLIB:
+      return zlibValidate(phys, logicalSize);
+    case COMP_NONE:
+    case COMP_AUTOZERO:
+      return Math.min(phys.length, logicalSize);
     default:
       throw new FormatError(`unknown compression method ${comp}`);
   }

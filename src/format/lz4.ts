@@ -10,6 +10,7 @@
  * read path, a negative length reaches bzero). `lz4DecodeKernel` applies exactly those rules;
  * `lz4DecodeLenient` only keeps reads and writes in bounds, to salvage what older h2kit
  * versions wrote (lz4js let the last match start 10 or 11 bytes before the end).
+ * `lz4ValidateKernel` follows the same rules (the same code) without writing any output.
  *
  * `lz4EncodeBlock` is a greedy encoder (one 64 Ki-entry table of the last position of each
  * 4-byte hash, no chains) that honours those limits by construction.
@@ -37,8 +38,25 @@ const fail = (msg: string): never => {
  * which the kernel would copy whatever its buffer held.
  */
 export function lz4DecodeKernel(src: Uint8Array, dst: Uint8Array): number {
+  return kernelSequences(src, dst, dst.length);
+}
+
+/**
+ * What `lz4DecodeKernel` would return for a `logicalSize`-byte output block, or its error,
+ * without producing a byte: fsck only needs to know whether the kernel can decode a block
+ * whose check code (over the compressed bytes) is already good.
+ */
+export function lz4ValidateKernel(src: Uint8Array, logicalSize: number): number {
+  return kernelSequences(src, null, logicalSize);
+}
+
+/**
+ * The kernel's sequence rules, in one place for the decoder and the validator: with `dst`
+ * null only the produced length is followed (a match's source is then known to lie inside
+ * what was produced, which is all the copy needs).
+ */
+function kernelSequences(src: Uint8Array, dst: Uint8Array | null, oend: number): number {
   const iend = src.length;
-  const oend = dst.length;
   if (oend === 0) fail('empty output block');
   let ip = 0;
   let op = 0;
@@ -65,10 +83,10 @@ export function lz4DecodeKernel(src: Uint8Array, dst: Uint8Array): number {
             : `the last literals end at ${ip + len}, not at the end of the ${iend}-byte stream`,
         );
       }
-      copyLiterals(dst, op, src, ip, len);
+      if (dst) copyLiterals(dst, op, src, ip, len);
       return litEnd;
     }
-    copyLiterals(dst, op, src, ip, len);
+    if (dst) copyLiterals(dst, op, src, ip, len);
     ip += len;
     op = litEnd;
     const offset = src[ip] | (src[ip + 1] << 8);
@@ -92,7 +110,7 @@ export function lz4DecodeKernel(src: Uint8Array, dst: Uint8Array): number {
           : `a match ends ${oend - op - len} bytes before the end of the block (at least ${LZ4_LAST_LITERALS} needed)`,
       );
     }
-    copyMatch(dst, op, offset, len);
+    if (dst) copyMatch(dst, op, offset, len);
     op += len;
   }
 }

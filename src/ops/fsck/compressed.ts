@@ -1,13 +1,14 @@
 /**
  * Compressed data blocks the kernel cannot decode although their check code is good: what
  * earlier h2kit versions wrote with lz4js (a last match too close to the end of the block).
- * The check decodes each such block by the kernel's rules; the repair decodes it leniently
- * and, when that fills the logical block exactly, writes the bytes again copy-on-write with an
- * encoder the kernel accepts. Anything else is treated as an unreadable block.
+ * The check follows each such block's stream by the kernel's rules without producing it (the
+ * check code already covers its bytes); the repair decodes it leniently and, when that fills
+ * the logical block exactly, writes the bytes again copy-on-write with an encoder the kernel
+ * accepts. Anything else is treated as an unreadable block.
  */
 import { Blockref, brefCheckMethod, brefCompMethod } from '../../format/blockref';
 import { BREF_TYPE_DATA, COMP_LZ4, COMP_NONE, COMP_ZLIB, RADIX_MAX, encCheck, encComp } from '../../format/constants';
-import { decompressBlock, lz4DecompressLenient } from '../../format/compress';
+import { lz4DecompressLenient, validateBlock } from '../../format/compress';
 import { setCheck, verifyCheck } from '../../format/check';
 import { hex64 } from '../../format/bytes';
 import { FormatError } from '../../format/errors';
@@ -19,7 +20,7 @@ export function undecodable(b: Blockref, phys: Uint8Array): string | null {
   if (b.type !== BREF_TYPE_DATA || (comp !== COMP_LZ4 && comp !== COMP_ZLIB) || b.keybits > RADIX_MAX) return null;
   const logical = 2 ** b.keybits;
   try {
-    decompressBlock(comp, phys, logical);
+    validateBlock(comp, phys, logical);
     return null;
   } catch (e) {
     if (!(e instanceof FormatError)) throw e;

@@ -21,6 +21,7 @@ import {
   MODE_PERM_MASK,
   BREF_TYPES_ON_MEDIA,
   INODE_BYTES,
+  EMBEDDED_BYTES,
   SET_COUNT,
   PFS_TYPES,
   OBJTYPE_DIRECTORY,
@@ -33,15 +34,17 @@ import {
   ZONE_SEG,
 } from '../../format/constants';
 import { dirhash } from '../../format/dirhash';
-import { Inode, decodeInode, inodeNameBytes } from '../../format/inode';
+import { INODE_U_OFF, Inode, InodeMeta, META, decodeInode, inodeBlockset, inodeNameBytes } from '../../format/inode';
 import { breftypeName } from '../../format/names';
 import { ChainReader } from '../../engine/chain';
+import { READ_AHEAD_BYTES } from '../../engine/device';
 import { EXIT, H2Error } from '../../engine/errors';
 import { FsReader } from '../../engine/fs';
+import { NumberIndex } from '../../engine/number-index';
 import { addGranules } from '../../engine/verify';
 import { Visit, headerRootBref, walkTree } from '../../engine/walk';
 import { undecodable } from './compressed';
-import { PfsFacts, noteEntry } from './facts';
+import { PfsFacts, newPfsFacts, noteEntry } from './facts';
 import { Location, Target, at, locate } from './location';
 import { Problem, ProblemCode } from './problems';
 
@@ -79,21 +82,39 @@ export function topologyPass(chains: ChainReader, add: (p: Problem) => void, opt
   const recent = new Set<bigint>();
   let newerThanFreemap = 0;
   const freemapTid = chains.header.freemapTid;
-  // metadata block → the PFS (key) that first referenced it; Number keys, as in the guard
-  const seen = new Map<number, bigint>();
+  // metadata block (data_off, size radix included) → the PFS that first referenced it: 1 + its
+  // ordinal in pfsOrdinal, 0 when not yet seen. Blocks are numbered by offset in the index the
+  // walks' guards share (Number keys, exact below 2^53); the first size met at an offset is
+  // kept beside, and the rare other sizes at that offset go to `otherSizes`, keyed by data_off.
+  // sized from the inodes the super-root's stats count (one inode block each), so the index
+  // need not grow while the walk fills it
+  const expectedBlocks = sizeHint(chains.header.srootBlockset.reduce((n, k) => n + (k.type === BREF_TYPE_EMPTY ? 0n : embedStats(k).inodeCount), 0n), total);
+  const blocks = new NumberIndex(expectedBlocks);
+  let firstOwner: Uint32Array = new Uint32Array(expectedBlocks + 1024);
+  let firstRadix: Uint8Array = new Uint8Array(expectedBlocks + 1024);
+  const otherSizes = new Map<number, number>();
+  const pfsOrdinal = new Map<bigint, number>();
   const pfsByKey = new Map<bigint, PfsFacts>();
   const stats: Problem[] = [];
   let blockrefs = 0;
   let bytes = 0;
 
+  // siblings share their path array: the inodes on it are found once per parent
+  const inodesByPath = new WeakMap<readonly Blockref[], Blockref[]>();
+  const inodesOn = (path: readonly Blockref[]): Blockref[] => {
+    let list = inodesByPath.get(path);
+    if (!list) inodesByPath.set(path, (list = path.filter((p) => p.type === BREF_TYPE_INODE)));
+    return list;
+  };
+
   for (const root of [BREF_TYPE_VOLUME, BREF_TYPE_FREEMAP] as const) {
-    for (const v of walkTree(chains, headerRootBref(chains, root), { readData: true })) {
+    for (const v of walkTree(chains, headerRootBref(chains, root), { readData: true, readAhead: READ_AHEAD_BYTES, blocks })) {
       const b = v.bref;
       if (b.type === BREF_TYPE_VOLUME || b.type === BREF_TYPE_FREEMAP) continue;
       blockrefs++;
       // The inodes above this blockref: [] for the super-root, [sroot] for a PFS inode,
       // [sroot, pfs, ...] inside a PFS.
-      const inodes = root === BREF_TYPE_VOLUME ? v.path.filter((p) => p.type === BREF_TYPE_INODE) : [];
+      const inodes = root === BREF_TYPE_VOLUME ? inodesOn(v.path) : [];
       const pfs = inodes.length >= 2 ? pfsByKey.get(inodes[1].key) ?? null : null;
       const report: Report = (code, loc, detail = '') => {
         if (opts.pfs !== undefined && pfs && !pfs.selected) return;
@@ -111,9 +132,24 @@ export function topologyPass(chains: ChainReader, add: (p: Problem) => void, opt
       // metadata referenced twice inside one PFS is not allowed.
       if (radix !== 0 && b.type !== BREF_TYPE_DATA) {
         const pfsKey = inodes.length >= 2 ? inodes[1].key : -1n;
-        const first = seen.get(Number(b.dataOff));
-        if (first === undefined) seen.set(Number(b.dataOff), pfsKey);
-        else if (first === pfsKey) report('BLOCK_SHARED', at(b), 'twice in one PFS');
+        let owner = pfsOrdinal.get(pfsKey);
+        if (owner === undefined) pfsOrdinal.set(pfsKey, (owner = pfsOrdinal.size + 1));
+        const slot = blocks.intern(Number(b.dataOff & OFF_MASK));
+        if (slot >= firstOwner.length) {
+          firstOwner = grown(firstOwner, slot + 1);
+          firstRadix = grown(firstRadix, slot + 1);
+        }
+        let first: number | undefined;
+        if (firstOwner[slot] === 0) {
+          firstOwner[slot] = owner;
+          firstRadix[slot] = radix;
+        } else if (firstRadix[slot] === radix) {
+          first = firstOwner[slot];
+        } else {
+          first = otherSizes.get(Number(b.dataOff));
+          if (first === undefined) otherSizes.set(Number(b.dataOff), owner);
+        }
+        if (first === owner) report('BLOCK_SHARED', at(b), 'twice in one PFS');
       }
 
       if (v.error) {
@@ -131,11 +167,12 @@ export function topologyPass(chains: ChainReader, add: (p: Problem) => void, opt
       if (v.data.length === 0 && b.type !== BREF_TYPE_DIRENT) continue;
 
       let kids: Blockref[] = [];
-      let inode: Inode | null = null;
+      let inode: InodeFields | null = null;
       try {
         if (b.type === BREF_TYPE_INODE) {
-          inode = decodeInode(v.data);
-          kids = inode.meta.opFlags & OPFLAG_DIRECTDATA ? [] : inode.blockset!;
+          // the blockset, and only the fields the checks read (a full decode copies 1 KiB)
+          kids = inodeBlockset(v.data);
+          inode = inodeFields(v.data);
         } else {
           kids = chains.children(b, v.data);
         }
@@ -152,7 +189,7 @@ export function topologyPass(chains: ChainReader, add: (p: Problem) => void, opt
 
       if (b.type === BREF_TYPE_INODE && inode) {
         if (inodes.length === 1) {
-          const facts = pfsRoot(b, inode, report);
+          const facts = pfsRoot(b, decodeInode(v.data), report, sizeHint(embedStats(b).inodeCount, total));
           facts.selected = opts.pfs === undefined || opts.pfs === facts.name;
           pfsByKey.set(b.key, facts);
         } else if (inodes.length === 2 && pfs) {
@@ -163,11 +200,12 @@ export function topologyPass(chains: ChainReader, add: (p: Problem) => void, opt
       } else if (b.type === BREF_TYPE_DIRENT) {
         dirent(fs, pfs, inodes, b, v.data, report);
       } else if (b.type === BREF_TYPE_DATA) {
-        const owner = inodes.length === 3 && pfs ? pfs.inodes.get(inodes[2].key) : undefined;
-        if (!owner || owner.type === OBJTYPE_DIRECTORY) {
+        const t = pfs?.table;
+        const owner = inodes.length === 3 && t ? t.slotOf(inodes[2].key) : -1;
+        if (!t || !t.hasInode(owner) || t.type[owner] === OBJTYPE_DIRECTORY) {
           report('CHILD_MISPLACED', at(b), inodes.length < 3 ? 'file data under the super-root or a PFS root' : 'file data under a directory');
-        } else if (b.key > owner.lastDataKey) {
-          owner.lastDataKey = b.key;
+        } else {
+          t.noteData(owner, b.key);
         }
       }
     }
@@ -177,6 +215,25 @@ export function topologyPass(chains: ChainReader, add: (p: Problem) => void, opt
     throw new PfsNotFound(opts.pfs, list.map((p) => p.name));
   }
   return { blockrefs, bytes, used, recent, newerThanFreemap, pfs: list, stats };
+}
+
+function grown<T extends Uint32Array | Uint8Array>(a: T, atLeast: number): T {
+  const out = new (a.constructor as new (n: number) => T)(Math.max(atLeast, a.length * 2));
+  out.set(a);
+  return out;
+}
+
+/** Tables are sized from counts at most this large; beyond, they grow as they fill. */
+const MAX_SIZE_HINT = 1 << 22;
+
+/**
+ * A table size from an inode count the stats claim: no more than the inode blocks the volumes
+ * could hold (damaged stats must not reserve absurd memory), nor MAX_SIZE_HINT.
+ */
+function sizeHint(inodes: bigint, total: bigint): number {
+  const most = total / BigInt(INODE_BYTES);
+  const n = inodes < most ? inodes : most;
+  return n > BigInt(MAX_SIZE_HINT) ? MAX_SIZE_HINT : Number(n);
 }
 
 /** --pfs named no PFS: a usage error (fsck exit 16). */
@@ -292,7 +349,7 @@ export function kernelSuperRootStats(st: EmbedStats, full: EmbedStats): boolean 
   return uncounted >= 0n && uncounted <= BigInt(SET_COUNT) && full.dataCount - st.dataCount === uncounted * BigInt(INODE_BYTES);
 }
 
-function pfsRoot(b: Blockref, inode: Inode, report: Report): PfsFacts {
+function pfsRoot(b: Blockref, inode: Inode, report: Report, expected: number): PfsFacts {
   const nameBytes = inodeNameBytes(inode);
   const name = Buffer.from(nameBytes).toString('utf8');
   const loc = at(b, `'${name}' (0x${hex64(b.dataOff)})`);
@@ -302,55 +359,84 @@ function pfsRoot(b: Blockref, inode: Inode, report: Report): PfsFacts {
   if (!PFS_TYPES.has(m.pfsType)) report('PFS_ROOT', loc, `unknown PFS type ${m.pfsType}`);
   if (nameBytes.length === 0) report('PFS_ROOT', loc, 'no name');
   else if ((b.key & ~DIRHASH_LOMASK) !== dirhash(nameBytes)) report('PFS_ROOT', loc, `key 0x${hex64(b.key)} is not the hash of the name`);
-  return { name, key: b.key, inodes: new Map(), refs: new Map(), selected: true };
+  return newPfsFacts(name, b.key, expected);
 }
 
-function inodeFacts(pfs: PfsFacts, b: Blockref, inode: Inode, report: Report): void {
+/** What the checks of an inode inside a PFS read: a few meta fields, and a view of its union. */
+interface InodeFields {
+  meta: Pick<InodeMeta, 'inum' | 'type' | 'opFlags' | 'mode' | 'size' | 'nlinks' | 'iparent'>;
+  u: Uint8Array;
+}
+
+/** The fields, from an inode block of at least INODE_BYTES (inodeBlockset checked the length). */
+function inodeFields(data: Uint8Array): InodeFields {
+  const v = new DataView(data.buffer, data.byteOffset, INODE_BYTES);
+  const u64 = (o: number): bigint => v.getBigUint64(o, true);
+  return {
+    meta: {
+      inum: u64(META.inum),
+      type: v.getUint8(META.type),
+      opFlags: v.getUint8(META.opFlags),
+      mode: v.getUint32(META.mode, true),
+      size: u64(META.size),
+      nlinks: u64(META.nlinks),
+      iparent: u64(META.iparent),
+    },
+    u: data.subarray(INODE_U_OFF, INODE_U_OFF + EMBEDDED_BYTES),
+  };
+}
+
+function inodeFacts(pfs: PfsFacts, b: Blockref, inode: InodeFields, report: Report): void {
   const m = inode.meta;
-  const loc = at(b, () => `${pfs.name}:0x${hex64(b.key)}`);
-  if (m.inum !== b.key) report('INODE_KEY', loc, `inode number 0x${hex64(m.inum)}`);
+  const loc = (): Location => at(b, () => `${pfs.name}:0x${hex64(b.key)}`);
+  if (m.inum !== b.key) report('INODE_KEY', loc(), `inode number 0x${hex64(m.inum)}`);
   if (pfs.inodes.has(b.key)) {
-    report('INODE_DUP', loc);
+    report('INODE_DUP', loc());
     return;
   }
-  if (!INODE_OBJTYPES.has(m.type)) report('INODE_TYPE', loc, String(m.type));
-  if (m.mode & ~MODE_PERM_MASK) report('INODE_MODE', loc, `0${m.mode.toString(8)}`);
+  if (!INODE_OBJTYPES.has(m.type)) report('INODE_TYPE', loc(), String(m.type));
+  if (m.mode & ~MODE_PERM_MASK) report('INODE_MODE', loc(), `0${m.mode.toString(8)}`);
   const direct = (m.opFlags & OPFLAG_DIRECTDATA) !== 0;
-  if (direct && m.size > BigInt(inode.u.length)) report('FILE_EXTENT', loc, `size ${m.size} with data embedded in the inode (at most ${inode.u.length})`);
+  if (direct && m.size > BigInt(inode.u.length)) report('FILE_EXTENT', loc(), `size ${m.size} with data embedded in the inode (at most ${inode.u.length})`);
   if (m.type === OBJTYPE_SOFTLINK) {
     // No upper limit: the kernel stores whatever target it is given as file data (makefs on
     // Linux writes targets up to 4095 bytes); MAXPATHLEN only limits what DragonFly resolves.
-    if (m.size === 0n) report('SYMLINK_BAD', loc, 'empty target');
-    else if (direct && m.size <= BigInt(inode.u.length) && inode.u.subarray(0, Number(m.size)).includes(0)) report('SYMLINK_BAD', loc, 'NUL byte in the target');
+    if (m.size === 0n) report('SYMLINK_BAD', loc(), 'empty target');
+    else if (direct && m.size <= BigInt(inode.u.length) && inode.u.subarray(0, Number(m.size)).includes(0)) report('SYMLINK_BAD', loc(), 'NUL byte in the target');
   }
-  pfs.inodes.set(b.key, { dataOff: b.dataOff, key: b.key, type: m.type, nlinks: m.nlinks, iparent: m.iparent, size: m.size, lastDataKey: -1n });
+  pfs.table.addInode({ dataOff: b.dataOff, key: b.key, type: m.type, nlinks: m.nlinks, iparent: m.iparent, size: m.size, lastDataKey: -1n });
 }
 
 function dirent(fs: FsReader, pfs: PfsFacts | null, inodes: Blockref[], b: Blockref, data: Uint8Array, report: Report): void {
   const head = embedDirent(b);
   const dirInum = inodes.length === 2 ? PFS_ROOT_INUM : inodes.length === 3 ? inodes[2].key : null;
-  const owner = dirInum === null || !pfs ? undefined : dirInum === PFS_ROOT_INUM ? OBJTYPE_DIRECTORY : pfs.inodes.get(dirInum)?.type;
-  const loc = at(b, () => `${pfs?.name ?? 'super-root'}:0x${hex64(dirInum ?? 0n)} key 0x${hex64(b.key)}`);
+  const owner = dirInum === null || !pfs ? undefined : dirInum === PFS_ROOT_INUM ? OBJTYPE_DIRECTORY : inodeType(pfs, dirInum);
+  const loc = (): Location => at(b, () => `${pfs?.name ?? 'super-root'}:0x${hex64(dirInum ?? 0n)} key 0x${hex64(b.key)}`);
   if (!pfs || dirInum === null || owner !== OBJTYPE_DIRECTORY) {
-    report('CHILD_MISPLACED', loc, 'a directory entry outside a directory');
+    report('CHILD_MISPLACED', loc(), 'a directory entry outside a directory');
     return;
   }
   if (head.namlen === 0 || head.namlen > INODE_MAXNAME - 1) {
-    report('DIRENT_NAME', loc, `length ${head.namlen}`);
+    report('DIRENT_NAME', loc(), `length ${head.namlen}`);
   } else {
     let name: Uint8Array | null = null;
     try {
       name = fs.direntName(b, data);
     } catch (e) {
-      report('DIRENT_NAME', loc, (e as Error).message);
+      report('DIRENT_NAME', loc(), (e as Error).message);
     }
     if (name) {
-      if (name.includes(0) || name.includes(0x2f)) report('DIRENT_NAME', loc, 'a NUL or / in the name');
+      if (name.includes(0) || name.includes(0x2f)) report('DIRENT_NAME', loc(), 'a NUL or / in the name');
       const hash = dirhash(name);
-      if ((b.key & ~DIRHASH_LOMASK) !== hash) report('DIRENT_HASH', loc, `hash 0x${hex64(hash)}`);
+      if ((b.key & ~DIRHASH_LOMASK) !== hash) report('DIRENT_HASH', loc(), `hash 0x${hex64(hash)}`);
     }
   }
   noteEntry(pfs, head.inum, dirInum, head.type, b.dataOff, b.key);
+}
+
+function inodeType(pfs: PfsFacts, inum: bigint): number | undefined {
+  const slot = pfs.table.slotOf(inum);
+  return pfs.table.hasInode(slot) ? pfs.table.type[slot] : undefined;
 }
 
 export const locateInode = (pfs: PfsFacts, inum: bigint, dataOff: bigint): Location =>
