@@ -42,6 +42,10 @@ export { mkfs } from './api/mkfs';
 export { fsck, repair } from './api/fsck';
 export { reblock, bulkfree, cleanup } from './api/maintenance';
 export { dumpText, dumpToStream, dumpToSink, dumpJson } from './api/dump';
+export { undo } from './api/undo';
+export type { UndoApplyOptions } from './api/undo';
+export type { UndoReport } from './ops/undo';
+export type { UndoOptions } from './engine/undo-log';
 export type { UuidInput, MkfsOptions, MkfsRootOptions } from './api/mkfs';
 export type { FsckOptions, RepairOptions, RepairReport } from './api/fsck';
 export type { ReblockOptions } from './api/maintenance';
@@ -58,6 +62,7 @@ export type { ShowResult, TextSink } from './ops/dump';
 export { renderMkfsSummary, renderPopulateSummary, mkfsJson } from './ops/mkfs';
 export { renderFsck, renderRepair, render as renderProblem } from './ops/fsck';
 export { renderReblock, renderBulkfree } from './ops/reblock';
+export { renderUndo } from './ops/undo';
 export { toJson, JSON_FORMAT_VERSION } from './cli/json';
 
 // ------------------------------------------------------------- errors

@@ -45,7 +45,7 @@ interface Run {
   stderr: string;
 }
 
-const EXPECTED = ['open-walk', 'list-directory', 'read-file', 'mkfs', 'write', 'fsck', 'reblock', 'dump', 'errors'];
+const EXPECTED = ['open-walk', 'list-directory', 'read-file', 'mkfs', 'write', 'fsck', 'reblock', 'undo', 'dump', 'errors'];
 
 const MISUSE = `import { mkfs, reblock, openReadOnly, lookup, openPfs, type DirectoryEntry } from 'h2kit';
 // @ts-expect-error sizes are bigint
@@ -209,6 +209,12 @@ test('reblock: the dry runs report a plan and write nothing', () => {
   const planned = /^plan: (\d+) blocks/m.exec(out);
   expect(Number(planned?.[1])).toBeGreaterThan(0);
   expect(copyShaAfterReblock).toBe(copyShaBeforeReblock);
+});
+
+test('undo: a real reblock changed the image, and undo put back every byte', () => {
+  const last = lines('undo').pop() ?? '';
+  expect(last).toMatch(/^reblock moved \d+ data blocks \(image changed: true\); after undo: identical$/);
+  expect(fileSha256(path.join(dir, 'copy.img'))).toBe(copyShaBeforeReblock);
 });
 
 test('dump: the text is hammer2 show and freemap byte for byte; the JSON is the CLI --json', () => {

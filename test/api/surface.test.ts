@@ -12,7 +12,7 @@ const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8'))
 
 /** The API's runtime names; docs/api.md "What is exported" lists the same. */
 const NAMES = [
-  'CLEANUP_TIME_LIMIT_MS', 'CannotOpenError', 'ChainReader', 'ChainTree', 'DEFAULT_COMMIT_EVERY', 'DEFAULT_FILL_LEVEL', 'EXIT',
+  'CLEANUP_TIME_LIMIT_MS', 'undo', 'renderUndo', 'CannotOpenError', 'ChainReader', 'ChainTree', 'DEFAULT_COMMIT_EVERY', 'DEFAULT_FILL_LEVEL', 'EXIT',
   'FSCK_EXIT', 'FormatError', 'Freemap', 'FsReader', 'FsWriter', 'H2Error', 'ITEM_TYPES', 'JSON_FORMAT_VERSION', 'MediaError',
   'NoSpaceError', 'NotFoundError', 'NotHammer2Error', 'OBJTYPE_DIRECTORY', 'OBJTYPE_REGFILE', 'OBJTYPE_SOFTLINK', 'PROBLEMS',
   'VolumeSet', 'WriteGuardError', 'WriteRun', 'WriteSession', 'blockrefLocation', 'breftypeName', 'bulkfree', 'cleanup',
