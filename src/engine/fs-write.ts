@@ -168,11 +168,14 @@ export class FsWriter {
     return inum;
   }
 
-  /** Create an inode in `dir` named `name`; returns its chain. */
-  create(pfs: Chain, dir: Chain, name: Uint8Array, spec: NewInode): Chain {
+  /**
+   * Create an inode in `dir` named `name`; returns its chain. `unique`: the caller knows `dir`
+   * has no entry of that name (it fills a new directory from a listing), so none is looked for.
+   */
+  create(pfs: Chain, dir: Chain, name: Uint8Array, spec: NewInode, unique = false): Chain {
     if (dir.inode!.meta.type !== OBJTYPE_DIRECTORY) throw new H2Error('create: the parent is not a directory');
     if (name.length === 0 || name.length > 255) throw new H2Error(`create: a name of ${name.length} bytes`);
-    if (this.findEntry(dir, name)) throw new H2Error(`create: '${Buffer.from(name).toString()}' exists`);
+    if (!unique && this.findEntry(dir, name)) throw new H2Error(`create: '${Buffer.from(name).toString()}' exists`);
     const inum = this.nextInum(pfs);
     const d = dir.inode!.meta;
     const ino = decodeInode(new Uint8Array(INODE_BYTES));
@@ -253,6 +256,7 @@ export class FsWriter {
   /**
    * Write a file of `size` bytes from a reader, 1 MiB at a time (memory stays flat). With
    * `zerosAreHoles` (a sparse source), all-zero blocks stay holes whatever the compression.
+   * The reader may hand back the same buffer each time: a chunk is written before the next read.
    */
   writeStream(file: Chain, size: bigint, read: (off: bigint, len: number) => Uint8Array, zerosAreHoles = false): void {
     const m = file.inode!.meta;
@@ -277,15 +281,16 @@ export class FsWriter {
     const check = decAlgo(m.checkAlgo);
     let heuristic = state.heuristic;
     for (let lbase = 0; lbase < data.length; lbase += PBUFSIZE) {
-      const eof = data.length - lbase;
-      let pblk = PBUFSIZE;
-      if (eof < PBUFSIZE) {
-        pblk = PBUFSIZE;
-        while (pblk >= eof && pblk >= 1 << RADIX_MIN) pblk >>= 1;
-        pblk <<= 1;
+      const pblk = logicalBlockBytes(data.length - lbase);
+      // A whole block is written straight from the caller's bytes (nothing keeps them after
+      // writeLeaf); only a last, short block needs a zero-padded copy.
+      let block: Uint8Array;
+      if (lbase + pblk <= data.length) {
+        block = data.subarray(lbase, lbase + pblk);
+      } else {
+        block = new Uint8Array(pblk);
+        block.set(data.subarray(lbase));
       }
-      const block = new Uint8Array(pblk);
-      block.set(data.subarray(lbase, Math.min(data.length, lbase + pblk)));
       let phys: Uint8Array = block;
       let physComp = COMP_NONE;
       if (zerosAreHoles || comp === COMP_AUTOZERO || ((comp === COMP_LZ4 || comp === COMP_ZLIB) && check !== CHECK_NONE)) {
@@ -411,6 +416,17 @@ export class FsWriter {
       this.tree.setDirty(moved);
     }
   }
+}
+
+/**
+ * Bytes of the logical block that holds the `eof` bytes left of a file: a full 64 KiB block,
+ * or for the last one the least power of two of at least 1 KiB that holds them.
+ */
+export function logicalBlockBytes(eof: number): number {
+  if (eof >= PBUFSIZE) return PBUFSIZE;
+  let pblk = PBUFSIZE;
+  while (pblk >= eof && pblk >= 1 << RADIX_MIN) pblk >>= 1;
+  return pblk << 1;
 }
 
 /** The kernel's zlib level when the inode names none. */

@@ -7,8 +7,6 @@
 import * as fs from 'node:fs';
 import { Chain, EXIT, FsWriter, H2Error, WriteSession } from '../../engine';
 import {
-  ALLOC_MIN,
-  CHECK_BYTES,
   COMP_AUTOZERO,
   COMP_LZ4,
   COMP_NONE,
@@ -18,15 +16,13 @@ import {
   CHECK_NONE,
   CHECK_SHA192,
   CHECK_XXHASH64,
-  EMBEDDED_BYTES,
-  INODE_BYTES,
   OBJTYPE_DIRECTORY,
   OBJTYPE_REGFILE,
   OBJTYPE_SOFTLINK,
-  PBUFSIZE,
   uuidFromUnixId,
 } from '../../format';
 import { ScanResult, SourceEntry } from './source-tree';
+import { estimateEntries } from './estimate';
 
 export interface Algorithms {
   /** the inode comp_algo byte: algorithm, level in the high nibble */
@@ -62,22 +58,9 @@ export function parseCheck(text: string): number {
   return c;
 }
 
-/** Bytes the tree needs: data blocks, one inode per entry, long-name blocks, and table overhead. */
+/** Bytes the tree needs, without compression (see estimate.ts). */
 export function estimateSpace(scan: ScanResult): bigint {
-  let bytes = 0n;
-  for (const e of scan.entries) {
-    bytes += BigInt(INODE_BYTES);
-    if (e.name.length > CHECK_BYTES) bytes += BigInt(ALLOC_MIN);
-    if (e.type === OBJTYPE_REGFILE || e.type === OBJTYPE_SOFTLINK) {
-      if (e.size > BigInt(EMBEDDED_BYTES)) {
-        const stored = e.allocated < e.size ? e.allocated : e.size;
-        bytes += ((stored + BigInt(PBUFSIZE) - 1n) / BigInt(PBUFSIZE)) * BigInt(PBUFSIZE);
-      }
-    }
-  }
-  // indirect blocks and the allocator's segment granularity: an eighth more, at least 8 MiB
-  const overhead = bytes / 8n > 8n << 20n ? bytes / 8n : 8n << 20n;
-  return bytes + overhead;
+  return estimateEntries(scan.entries);
 }
 
 export interface PopulateSummary {
@@ -95,17 +78,22 @@ export interface PopulateProgress {
   (done: { files: number; bytes: bigint }): void;
 }
 
+/** Source reads go through one buffer: the writer consumes each chunk before the next read. */
+const READ_CHUNK = 1 << 20;
+const readBuffer = Buffer.allocUnsafe(READ_CHUNK);
+
 function readerOf(abs: Buffer): { read: (off: bigint, len: number) => Uint8Array; close: () => void } {
   const fd = fs.openSync(abs, 'r');
   return {
     read: (off, len) => {
-      const b = Buffer.alloc(len);
+      const b = len <= READ_CHUNK ? readBuffer.subarray(0, len) : Buffer.allocUnsafe(len);
       let got = 0;
       while (got < len) {
         const n = fs.readSync(fd, b, got, len - got, Number(off) + got);
         if (n === 0) break; // the file shrank while we read it: the rest stays zero
         got += n;
       }
+      b.fill(0, got);
       return b;
     },
     close: () => fs.closeSync(fd),
@@ -164,7 +152,7 @@ export function populate(
       rmajor: e.rmajor,
       rminor: e.rminor,
       ...owner(e),
-    });
+    }, true);
     const inum = chain.inode!.meta.inum;
     if (e.type !== OBJTYPE_DIRECTORY && e.nlink > 1) linked.set(e.identity, { inum, type: e.type });
     switch (e.type) {
