@@ -23,6 +23,7 @@ import {
   SET_COUNT,
 } from '../../format';
 import { logicalBlockBytes } from '../../engine/fs-write';
+import { SourceEntry, SourceSink, walkSource } from './source-tree';
 
 /**
  * The allocator gives each block type its own 4 MiB segments: every type this population
@@ -61,26 +62,31 @@ export function fileDataBytes(size: number, allocated: number): { bytes: number;
   return { bytes, blocks };
 }
 
-/** Adds up a tree entry by entry, so a scan need not keep the entries to size the tree. */
-export class SpaceEstimate {
+/** Adds up a tree entry by entry, so the walk that sizes a tree keeps nothing of it. */
+export class SpaceEstimate implements SourceSink {
   private inodes = 0;
   private bytes = 0;
+  /** identities of inodes with more than one name: a further name adds no inode */
+  private readonly linked = new Set<string>();
 
-  /** One directory entry (and its inode, unless it is a further name of a hardlinked one). */
-  entry(e: { type: number; name: Uint8Array; size: number; allocated: number; newInode: boolean }): void {
+  entry(e: SourceEntry): void {
+    if (e.depth === 0) return; // the PFS root exists already
     if (e.name.length > CHECK_BYTES) this.bytes += ALLOC_MIN;
-    if (!e.newInode) return;
+    if (e.type !== OBJTYPE_DIRECTORY && e.nlink > 1) {
+      if (this.linked.has(e.identity)) return;
+      this.linked.add(e.identity);
+    }
     this.inodes++;
     this.bytes += INODE_BYTES;
     if (e.type === OBJTYPE_REGFILE || e.type === OBJTYPE_SOFTLINK) {
-      const d = fileDataBytes(e.size, e.allocated);
+      const d = fileDataBytes(Number(e.size), Number(e.allocated));
       this.bytes += d.bytes + tableBytes(d.blocks, IND_BYTES_NOM);
     }
   }
 
-  /** A directory with `count` entries: the dirent tables beyond its own blockset. */
-  directory(count: number): void {
-    this.bytes += tableBytes(count, IND_BYTES_MIN);
+  /** A directory's entries beyond its own blockset go into dirent tables. */
+  leave(_dir: SourceEntry, children: number): void {
+    this.bytes += tableBytes(children, IND_BYTES_MIN);
   }
 
   /** The estimate: the inode index of the PFS root and the allocator's slack on top. */
@@ -89,24 +95,15 @@ export class SpaceEstimate {
   }
 }
 
-/** The estimate for a scanned tree. */
-export function estimateEntries(
-  entries: Iterable<{ type: number; name: Uint8Array; size: bigint; allocated: bigint; nlink: number; identity: string; rel: string }>,
-): bigint {
+/** A tree as sized before anything is written: the space it needs and what it leaves out. */
+export interface MeasuredTree {
+  needed: bigint;
+  skipped: { path: string; reason: string }[];
+}
+
+/** Walk the tree once to size it (the population walks it again). */
+export function measureTree(dir: string, skipUnreadable: boolean): MeasuredTree {
   const est = new SpaceEstimate();
-  const seen = new Set<string>();
-  const children = new Map<string, number>();
-  for (const e of entries) {
-    if (e.rel === '') continue;
-    const parent = e.rel.includes('/') ? e.rel.slice(0, e.rel.lastIndexOf('/')) : '';
-    children.set(parent, (children.get(parent) ?? 0) + 1);
-    let newInode = true;
-    if (e.type !== OBJTYPE_DIRECTORY && e.nlink > 1) {
-      newInode = !seen.has(e.identity);
-      seen.add(e.identity);
-    }
-    est.entry({ type: e.type, name: e.name, size: Number(e.size), allocated: Number(e.allocated), newInode });
-  }
-  for (const n of children.values()) est.directory(n);
-  return est.total();
+  const skipped = walkSource(dir, skipUnreadable, est);
+  return { needed: est.total(), skipped };
 }

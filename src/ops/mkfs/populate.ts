@@ -21,8 +21,7 @@ import {
   OBJTYPE_SOFTLINK,
   uuidFromUnixId,
 } from '../../format';
-import { ScanResult, SourceEntry } from './source-tree';
-import { estimateEntries } from './estimate';
+import { SourceEntry, walkSource } from './source-tree';
 
 export interface Algorithms {
   /** the inode comp_algo byte: algorithm, level in the high nibble */
@@ -56,11 +55,6 @@ export function parseCheck(text: string): number {
   const c = CHECKS[text.toLowerCase()];
   if (c === undefined) throw new H2Error(`--check: '${text}' is not none, disabled, crc32, xxhash64 or sha192`, EXIT.USAGE);
   return c;
-}
-
-/** Bytes the tree needs, without compression (see estimate.ts). */
-export function estimateSpace(scan: ScanResult): bigint {
-  return estimateEntries(scan.entries);
 }
 
 export interface PopulateSummary {
@@ -100,40 +94,50 @@ function readerOf(abs: Buffer): { read: (off: bigint, len: number) => Uint8Array
   };
 }
 
+/** The tree `mkfs --root` copies: read again, entry by entry, as it is written. */
+export interface SourceSpec {
+  dir: string;
+  skipUnreadable: boolean;
+}
+
 /**
+ * Copy the tree into PFS `pfsName` as it is walked: each file is written and dropped as soon
+ * as it is read, and each directory once its contents are, so memory follows the depth of the
+ * tree, not its size. (Inodes with more than one name stay until the end: a later name adds
+ * to their link count.)
+ *
  * `fixedAtime`: reading the tree changes its access times, so a reproducible run (with
  * SOURCE_DATE_EPOCH) stores this instead of the source atime.
  */
 export function populate(
   session: WriteSession,
   pfsName: string,
-  scan: ScanResult,
+  source: SourceSpec,
   algos: Algorithms,
   progress?: PopulateProgress,
   fixedAtime?: bigint,
 ): PopulateSummary {
   const w = new FsWriter(session);
   const pfs = w.pfsRoot(pfsName);
-  const summary: PopulateSummary = { files: 0, directories: 0, symlinks: 0, others: 0, hardlinks: 0, bytesIn: 0n, bytesStored: 0n, skipped: scan.skipped };
+  const summary: PopulateSummary = { files: 0, directories: 0, symlinks: 0, others: 0, hardlinks: 0, bytesIn: 0n, bytesStored: 0n, skipped: [] };
   const owner = (e: SourceEntry) => ({ uid: uuidFromUnixId(e.uid), gid: uuidFromUnixId(e.gid) });
 
   const rm = pfs.inode!.meta;
   rm.compAlgo = algos.comp;
   rm.checkAlgo = algos.check;
-  const dirs = new Map<string, Chain>([['', pfs]]);
+  /** the directory chain at each depth of the walk: the parent of an entry is one above it */
+  const dirs: Chain[] = [pfs];
   const linked = new Map<string, { inum: bigint; type: number }>();
 
-  for (const e of scan.entries) {
-    if (e.rel === '') {
+  const entry = (e: SourceEntry): void => {
+    if (e.depth === 0) {
       rm.mode = e.perm;
       rm.mtime = e.mtime;
       Object.assign(rm, owner(e));
       session.tree.setDirty(pfs);
-      continue;
+      return;
     }
-    const parentRel = e.rel.includes('/') ? e.rel.slice(0, e.rel.lastIndexOf('/')) : '';
-    const dir = dirs.get(parentRel);
-    if (!dir) throw new H2Error(`${e.abs.toString('utf8')}: its directory was not copied`);
+    const dir = dirs[e.depth - 1];
     const prior = e.type !== OBJTYPE_DIRECTORY && e.nlink > 1 ? linked.get(e.identity) : undefined;
     if (prior) {
       w.link(dir, e.name, prior.inum, prior.type);
@@ -141,7 +145,7 @@ export function populate(
       target.inode!.meta.nlinks += 1n;
       session.tree.setDirty(target);
       summary.hardlinks++;
-      continue;
+      return;
     }
     const chain = w.create(pfs, dir, e.name, {
       type: e.type,
@@ -157,7 +161,7 @@ export function populate(
     if (e.type !== OBJTYPE_DIRECTORY && e.nlink > 1) linked.set(e.identity, { inum, type: e.type });
     switch (e.type) {
       case OBJTYPE_DIRECTORY:
-        dirs.set(e.rel, chain);
+        dirs[e.depth] = chain;
         summary.directories++;
         break;
       case OBJTYPE_REGFILE: {
@@ -181,7 +185,14 @@ export function populate(
     // A finished non-directory is written now so memory does not grow with the tree.
     if (e.type !== OBJTYPE_DIRECTORY && !(e.nlink > 1)) w.finish(chain);
     progress?.({ files: summary.files + summary.directories + summary.symlinks + summary.others, bytes: summary.bytesIn });
-  }
+  };
+  // Nothing is added to a directory once the walk has left it: it is written out and dropped.
+  const leave = (d: SourceEntry): void => {
+    if (d.depth === 0) return;
+    w.finish(dirs[d.depth]);
+    dirs.length = d.depth;
+  };
+  summary.skipped = walkSource(source.dir, source.skipUnreadable, { entry, leave });
   summary.bytesStored = BigInt(w.stats.dataBytes);
   return summary;
 }
