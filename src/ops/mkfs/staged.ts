@@ -19,7 +19,11 @@ const RUN_BYTES = 1 << 20;
 export class StagedTarget implements WritableSource {
   /** header copies not written yet: reads of them see the staged header */
   private readonly pending: Set<bigint>;
-  private readonly run = Buffer.allocUnsafe(RUN_BYTES);
+  /**
+   * A plain Uint8Array, not a Buffer: a device that keeps what it is given copies it with
+   * slice(), which on a Buffer would be a view of bytes this target fills again.
+   */
+  private readonly run = new Uint8Array(RUN_BYTES);
   private runAt = 0n;
   private runLen = 0;
 
