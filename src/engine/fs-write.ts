@@ -213,10 +213,9 @@ export class FsWriter {
   /** Add a directory entry `name` → `inum` to `dir` at the first free key of its hash range. */
   link(dir: Chain, name: Uint8Array, inum: bigint, type: number): void {
     const hash = dirhash(name);
-    const used = new Set<bigint>();
-    for (const { parent, index } of this.tree.scanRange(dir, hash, hash | DIRHASH_LOMASK)) used.add(parent.table![index].bref.key);
+    // One lookup per key tried (almost always one): cheaper than listing the whole range.
     let key = hash;
-    while (used.has(key)) {
+    while (this.tree.lookup(dir, key).index >= 0) {
       if ((key & DIRHASH_LOMASK) === DIRHASH_LOMASK) throw new H2Error('link: the name hash collision range is full');
       key++;
     }
@@ -382,6 +381,31 @@ export class FsWriter {
   /** Write a finished inode (and its new blocks) now and drop it from memory (see ChainTree.writeOut). */
   finish(c: Chain): void {
     this.s.writeOut(c);
+  }
+
+  /**
+   * Write out and drop the indirect blocks under `top` (an inode's index, as the PFS root's
+   * index of inodes) that hold only finished entries and whose key range ends below `below`:
+   * keys handed out in ascending order never reach them again, so their blockrefs are final
+   * and memory keeps only the part of the index still being filled.
+   */
+  finishIndexBelow(top: Chain, below: bigint): void {
+    /** true when nothing under `c` is still in memory */
+    const settle = (c: Chain): boolean => {
+      let settled = true;
+      const table = c.table ?? [];
+      for (let i = 0; i < table.length; i++) {
+        const child = table[i].chain;
+        if (!child) continue;
+        if (child.bref.type === BREF_TYPE_INDIRECT && settle(child) && keyEnd(child.bref) < below && child.dirty) {
+          this.s.writeOut(child);
+          continue;
+        }
+        settled = false;
+      }
+      return settled;
+    };
+    settle(top);
   }
 
   /** Remove the entry `name` from `dir`; the inode goes when its last name does. */

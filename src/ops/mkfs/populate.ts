@@ -94,6 +94,9 @@ function readerOf(abs: Buffer): { read: (off: bigint, len: number) => Uint8Array
   };
 }
 
+/** Inodes created between two passes that write out the settled part of the PFS's inode index. */
+const INDEX_SETTLE_EVERY = 1024;
+
 /** The tree `mkfs --root` copies: read again, entry by entry, as it is written. */
 export interface SourceSpec {
   dir: string;
@@ -128,6 +131,7 @@ export function populate(
   /** the directory chain at each depth of the walk: the parent of an entry is one above it */
   const dirs: Chain[] = [pfs];
   const linked = new Map<string, { inum: bigint; type: number }>();
+  let created = 0;
 
   const entry = (e: SourceEntry): void => {
     if (e.depth === 0) {
@@ -184,6 +188,8 @@ export function populate(
     }
     // A finished non-directory is written now so memory does not grow with the tree.
     if (e.type !== OBJTYPE_DIRECTORY && !(e.nlink > 1)) w.finish(chain);
+    // and so is the part of the inode index that only finished inodes fill
+    if (++created % INDEX_SETTLE_EVERY === 0) w.finishIndexBelow(pfs, rm.pfsInum + 1n);
     progress?.({ files: summary.files + summary.directories + summary.symlinks + summary.others, bytes: summary.bytesIn });
   };
   // Nothing is added to a directory once the walk has left it: it is written out and dropped.
