@@ -29,7 +29,10 @@ export interface Slot<C> {
   chain: C | null;
 }
 
-const isEmpty = <C>(s: Slot<C>): boolean => s.bref.type === BREF_TYPE_EMPTY;
+// Read once: a name imported through the format index is a getter call at every use, and
+// these run for every slot of every table a population touches.
+const EMPTY = BREF_TYPE_EMPTY;
+const isEmpty = <C>(s: Slot<C>): boolean => s.bref.type === EMPTY;
 
 /** Index after the last live slot. */
 export function liveZero<C>(table: Slot<C>[]): number {
@@ -45,6 +48,9 @@ export function liveCount<C>(table: Slot<C>[]): number {
 /** The first live slot whose range reaches `key` or lies past it; table.length when none. */
 export function baseFind<C>(table: Slot<C>[], key: bigint): number {
   const limit = liveZero(table);
+  // Entries are sorted and never overlap: when the last one ends before `key`, all do. Keys
+  // handed out in ascending order (inode numbers, file offsets) always land here.
+  if (limit > 0 && table[limit - 1].bref.key < key && keyEnd(table[limit - 1].bref) < key) return table.length;
   for (let i = 0; i < limit; i++) {
     const s = table[i];
     if (!isEmpty(s) && (s.bref.key > key || keyEnd(s.bref) >= key)) return i;

@@ -63,6 +63,13 @@ import { RunSpace } from './run-space';
 
 const ALLONES = 0xffffffffffffffffn;
 const SEGSIZE = Number(FREEMAP_LEVEL0_SIZE);
+// The allocator's scan reads these for every bitmap it looks at: local copies, as a name
+// imported through the format index costs a getter call at each use.
+const COUNT = FREEMAP_COUNT;
+const BLOCK_RADIX = FREEMAP_BLOCK_RADIX;
+const BLOCK_SIZE = FREEMAP_BLOCK_SIZE;
+const L0_SIZE = FREEMAP_LEVEL0_SIZE;
+const L0_RADIX_N = BigInt(FREEMAP_LEVEL0_RADIX);
 const L1 = FREEMAP_LEVEL1_SIZE;
 /** heur_freemap: one slot per (type, radix class) as the kernel keeps them. */
 const HEUR_NRADIX = 4;
@@ -278,16 +285,18 @@ export class Freemap {
     const key = bnext & ~(L1 - 1n);
     const leaf = this.leafFor(key, true)!;
     if ((leaf.bigmask & (1 << radix)) === 0) return null;
-    const start = Number((bnext - key) >> BigInt(FREEMAP_LEVEL0_RADIX));
+    const start = Number((bnext - key) >> L0_RADIX_N);
+    const small = radix < BLOCK_RADIX;
     let masked = false;
-    for (let count = 0; count < FREEMAP_COUNT; count++) {
-      if (start + count >= FREEMAP_COUNT && start - count < 0) break;
-      for (const n of [start + count, start - count]) {
-        if (n < 0 || n >= FREEMAP_COUNT) continue;
+    for (let count = 0; count < COUNT; count++) {
+      if (start + count >= COUNT && start - count < 0) break;
+      for (let side = 0; side < 2; side++) {
+        const n = side === 0 ? start + count : start - count;
+        if (n < 0 || n >= COUNT) continue;
         const b = leaf.bmaps[n];
-        const availchk = b.avail !== 0 || (radix < FREEMAP_BLOCK_RADIX && (b.linear & (FREEMAP_BLOCK_SIZE - 1)) !== 0);
+        const availchk = b.avail !== 0 || (small && (b.linear & (BLOCK_SIZE - 1)) !== 0);
         if (!availchk || !(b.class === 0 || b.class === cls || relaxed)) continue;
-        const seg = key + BigInt(n) * FREEMAP_LEVEL0_SIZE;
+        const seg = key + BigInt(n) * L0_SIZE;
         const space = this.space;
         const mask = space?.segmentMask(seg) ?? null;
         if (mask) masked = true;

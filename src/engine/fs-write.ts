@@ -168,11 +168,14 @@ export class FsWriter {
     return inum;
   }
 
-  /** Create an inode in `dir` named `name`; returns its chain. */
-  create(pfs: Chain, dir: Chain, name: Uint8Array, spec: NewInode): Chain {
+  /**
+   * Create an inode in `dir` named `name`; returns its chain. `unique`: the caller knows `dir`
+   * has no entry of that name (it fills a new directory from a listing), so none is looked for.
+   */
+  create(pfs: Chain, dir: Chain, name: Uint8Array, spec: NewInode, unique = false): Chain {
     if (dir.inode!.meta.type !== OBJTYPE_DIRECTORY) throw new H2Error('create: the parent is not a directory');
     if (name.length === 0 || name.length > 255) throw new H2Error(`create: a name of ${name.length} bytes`);
-    if (this.findEntry(dir, name)) throw new H2Error(`create: '${Buffer.from(name).toString()}' exists`);
+    if (!unique && this.findEntry(dir, name)) throw new H2Error(`create: '${Buffer.from(name).toString()}' exists`);
     const inum = this.nextInum(pfs);
     const d = dir.inode!.meta;
     const ino = decodeInode(new Uint8Array(INODE_BYTES));
@@ -210,10 +213,9 @@ export class FsWriter {
   /** Add a directory entry `name` → `inum` to `dir` at the first free key of its hash range. */
   link(dir: Chain, name: Uint8Array, inum: bigint, type: number): void {
     const hash = dirhash(name);
-    const used = new Set<bigint>();
-    for (const { parent, index } of this.tree.scanRange(dir, hash, hash | DIRHASH_LOMASK)) used.add(parent.table![index].bref.key);
+    // One lookup per key tried (almost always one): cheaper than listing the whole range.
     let key = hash;
-    while (used.has(key)) {
+    while (this.tree.lookup(dir, key).index >= 0) {
       if ((key & DIRHASH_LOMASK) === DIRHASH_LOMASK) throw new H2Error('link: the name hash collision range is full');
       key++;
     }
@@ -253,6 +255,7 @@ export class FsWriter {
   /**
    * Write a file of `size` bytes from a reader, 1 MiB at a time (memory stays flat). With
    * `zerosAreHoles` (a sparse source), all-zero blocks stay holes whatever the compression.
+   * The reader may hand back the same buffer each time: a chunk is written before the next read.
    */
   writeStream(file: Chain, size: bigint, read: (off: bigint, len: number) => Uint8Array, zerosAreHoles = false): void {
     const m = file.inode!.meta;
@@ -277,15 +280,16 @@ export class FsWriter {
     const check = decAlgo(m.checkAlgo);
     let heuristic = state.heuristic;
     for (let lbase = 0; lbase < data.length; lbase += PBUFSIZE) {
-      const eof = data.length - lbase;
-      let pblk = PBUFSIZE;
-      if (eof < PBUFSIZE) {
-        pblk = PBUFSIZE;
-        while (pblk >= eof && pblk >= 1 << RADIX_MIN) pblk >>= 1;
-        pblk <<= 1;
+      const pblk = logicalBlockBytes(data.length - lbase);
+      // A whole block is written straight from the caller's bytes (nothing keeps them after
+      // writeLeaf); only a last, short block needs a zero-padded copy.
+      let block: Uint8Array;
+      if (lbase + pblk <= data.length) {
+        block = data.subarray(lbase, lbase + pblk);
+      } else {
+        block = new Uint8Array(pblk);
+        block.set(data.subarray(lbase));
       }
-      const block = new Uint8Array(pblk);
-      block.set(data.subarray(lbase, Math.min(data.length, lbase + pblk)));
       let phys: Uint8Array = block;
       let physComp = COMP_NONE;
       if (zerosAreHoles || comp === COMP_AUTOZERO || ((comp === COMP_LZ4 || comp === COMP_ZLIB) && check !== CHECK_NONE)) {
@@ -379,6 +383,31 @@ export class FsWriter {
     this.s.writeOut(c);
   }
 
+  /**
+   * Write out and drop the indirect blocks under `top` (an inode's index, as the PFS root's
+   * index of inodes) that hold only finished entries and whose key range ends below `below`:
+   * keys handed out in ascending order never reach them again, so their blockrefs are final
+   * and memory keeps only the part of the index still being filled.
+   */
+  finishIndexBelow(top: Chain, below: bigint): void {
+    /** true when nothing under `c` is still in memory */
+    const settle = (c: Chain): boolean => {
+      let settled = true;
+      const table = c.table ?? [];
+      for (let i = 0; i < table.length; i++) {
+        const child = table[i].chain;
+        if (!child) continue;
+        if (child.bref.type === BREF_TYPE_INDIRECT && settle(child) && keyEnd(child.bref) < below && child.dirty) {
+          this.s.writeOut(child);
+          continue;
+        }
+        settled = false;
+      }
+      return settled;
+    };
+    settle(top);
+  }
+
   /** Remove the entry `name` from `dir`; the inode goes when its last name does. */
   unlink(pfs: Chain, dir: Chain, name: Uint8Array): void {
     const e = this.findEntry(dir, name);
@@ -411,6 +440,17 @@ export class FsWriter {
       this.tree.setDirty(moved);
     }
   }
+}
+
+/**
+ * Bytes of the logical block that holds the `eof` bytes left of a file: a full 64 KiB block,
+ * or for the last one the least power of two of at least 1 KiB that holds them.
+ */
+export function logicalBlockBytes(eof: number): number {
+  if (eof >= PBUFSIZE) return PBUFSIZE;
+  let pblk = PBUFSIZE;
+  while (pblk >= eof && pblk >= 1 << RADIX_MIN) pblk >>= 1;
+  return pblk << 1;
 }
 
 /** The kernel's zlib level when the inode names none. */

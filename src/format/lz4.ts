@@ -182,8 +182,15 @@ export function lz4Bound(n: number): number {
 }
 
 const HASH_BITS = 16;
-/** Positions + 1 (0 = empty), shared by every call: cleared per block, never reallocated. */
-const TABLE = new Uint32Array(1 << HASH_BITS);
+/**
+ * Positions, shared by every call and never reallocated. Each call stores `position + base`
+ * with a base past everything earlier calls stored, so older entries read as empty without
+ * clearing the whole table for every (often 1 KiB) block.
+ */
+const TABLE = new Int32Array(1 << HASH_BITS);
+let tableBase = 1;
+/** The base restarts (with one clear) before positions could overflow the 32-bit entries. */
+const TABLE_BASE_LIMIT = 0x7fffffff - (1 << 24);
 /** After this many literal bytes without a match, the search steps further each time. */
 const SKIP_SHIFT = 6;
 
@@ -219,14 +226,19 @@ export function lz4EncodeBlock(src: Uint8Array, dst: Uint8Array): number {
   const lastStart = n - LZ4_MFLIMIT; // a match may start here at the latest
   const matchEnd = n - LZ4_LAST_LITERALS; // and end here at the latest
   if (n > LZ4_MFLIMIT) {
-    TABLE.fill(0);
+    if (tableBase + n >= TABLE_BASE_LIMIT) {
+      TABLE.fill(0);
+      tableBase = 1;
+    }
+    const base = tableBase;
+    tableBase += n + 1;
     let ip = 0;
     let misses = 0;
     while (ip <= lastStart) {
       const seq = read32(src, ip);
       const h = hash32(seq);
-      let ref = TABLE[h] - 1;
-      TABLE[h] = ip + 1;
+      let ref = TABLE[h] - base;
+      TABLE[h] = ip + base;
       if (ref < 0 || ip - ref > LZ4_MAX_OFFSET || read32(src, ref) !== seq) {
         ip += 1 + (misses++ >> SKIP_SHIFT);
         continue;
@@ -252,7 +264,7 @@ export function lz4EncodeBlock(src: Uint8Array, dst: Uint8Array): number {
       if (mlen >= LZ4_NIBBLE_MAX) putLength(mlen - LZ4_NIBBLE_MAX);
       anchor = end;
       // remember a position inside the match, so the next one can chain onto it
-      if (end - 2 <= lastStart) TABLE[hash32(read32(src, end - 2))] = end - 2 + 1;
+      if (end - 2 <= lastStart) TABLE[hash32(read32(src, end - 2))] = end - 2 + base;
       ip = end;
     }
   }

@@ -5,8 +5,8 @@
 import * as fs from 'node:fs';
 import { VOLUME_BYTES, ZONE_BYTES, initXxh64, uuidToString } from '../../format';
 import { EXIT, H2Error, ReadOnlyDevice, UndoLog, UndoOptions, WritableDevice, WriteSession } from '../../engine';
-import { Algorithms, PopulateProgress, PopulateSummary, estimateSpace, populate } from './populate';
-import { ScanResult, scanTree } from './source-tree';
+import { Algorithms, PopulateProgress, PopulateSummary, populate } from './populate';
+import { MeasuredTree, measureTree } from './estimate';
 import { sizeToStr } from '../common/cfmt';
 import { NewFilesystem, buildFilesystem } from './build';
 import { detectExisting, isHammer2Header } from './detect';
@@ -22,6 +22,7 @@ export * from './detect';
 export { buildFilesystem } from './build';
 export * from './populate';
 export * from './source-tree';
+export * from './estimate';
 
 export interface RootOptions {
   dir: string;
@@ -151,7 +152,8 @@ export function autoSize(opts: MkfsOptions, needed: bigint): bigint {
 
 interface Plan {
   opts: MkfsOptions;
-  scan: ScanResult | null;
+  /** the --root tree as measured before anything is written */
+  scan: MeasuredTree | null;
   needed: bigint;
   createSizes: (bigint | null)[];
   planned: Layout;
@@ -159,8 +161,8 @@ interface Plan {
 
 /** Every rule is checked, and the tree measured, before anything is created or opened for writing. */
 function plan(opts: MkfsOptions): Plan {
-  const scan = opts.root ? scanTree(opts.root.dir, opts.root.skipUnreadable) : null;
-  const needed = scan ? estimateSpace(scan) : 0n;
+  const scan = opts.root ? measureTree(opts.root.dir, opts.root.skipUnreadable) : null;
+  const needed = scan ? scan.needed : 0n;
   if (opts.sizeAuto) {
     if (!scan) throw new H2Error('--size auto needs --root', EXIT.USAGE);
     if (opts.devices.length !== 1) throw new H2Error('--size auto formats one volume', EXIT.USAGE);
@@ -296,7 +298,7 @@ export function runMkfs(opts: MkfsOptions): MkfsResult {
   }
 }
 
-function emptySummary(scan: ScanResult): PopulateSummary {
+function emptySummary(scan: MeasuredTree): PopulateSummary {
   return { files: 0, directories: 0, symlinks: 0, others: 0, hardlinks: 0, bytesIn: 0n, bytesStored: 0n, skipped: scan.skipped };
 }
 
@@ -322,7 +324,7 @@ export async function runMkfsWithRoot(opts: MkfsOptions): Promise<MkfsResult> {
     const session = await WriteSession.open(opts.devices.join(':'), { purpose: 'mkfs --root', opener: (path) => staged.get(path)! });
     let summary: PopulateSummary;
     try {
-      summary = populate(session, root.pfs, p.scan!, root.algos, root.progress, root.fixedAtime);
+      summary = populate(session, root.pfs, { dir: root.dir, skipUnreadable: root.skipUnreadable }, root.algos, root.progress, root.fixedAtime);
       // The other volumes' headers do not change with the population; they must be on the
       // media (synced by the commit) before the root volume's header makes the set valid.
       for (const h of image.headers) if (h.volume !== 0) writeHeaderCopies(devs[h.volume], h.bytes, h.copies, stats);

@@ -7,8 +7,6 @@
 import * as fs from 'node:fs';
 import { Chain, EXIT, FsWriter, H2Error, WriteSession } from '../../engine';
 import {
-  ALLOC_MIN,
-  CHECK_BYTES,
   COMP_AUTOZERO,
   COMP_LZ4,
   COMP_NONE,
@@ -18,15 +16,12 @@ import {
   CHECK_NONE,
   CHECK_SHA192,
   CHECK_XXHASH64,
-  EMBEDDED_BYTES,
-  INODE_BYTES,
   OBJTYPE_DIRECTORY,
   OBJTYPE_REGFILE,
   OBJTYPE_SOFTLINK,
-  PBUFSIZE,
   uuidFromUnixId,
 } from '../../format';
-import { ScanResult, SourceEntry } from './source-tree';
+import { SourceEntry, walkSource } from './source-tree';
 
 export interface Algorithms {
   /** the inode comp_algo byte: algorithm, level in the high nibble */
@@ -62,24 +57,6 @@ export function parseCheck(text: string): number {
   return c;
 }
 
-/** Bytes the tree needs: data blocks, one inode per entry, long-name blocks, and table overhead. */
-export function estimateSpace(scan: ScanResult): bigint {
-  let bytes = 0n;
-  for (const e of scan.entries) {
-    bytes += BigInt(INODE_BYTES);
-    if (e.name.length > CHECK_BYTES) bytes += BigInt(ALLOC_MIN);
-    if (e.type === OBJTYPE_REGFILE || e.type === OBJTYPE_SOFTLINK) {
-      if (e.size > BigInt(EMBEDDED_BYTES)) {
-        const stored = e.allocated < e.size ? e.allocated : e.size;
-        bytes += ((stored + BigInt(PBUFSIZE) - 1n) / BigInt(PBUFSIZE)) * BigInt(PBUFSIZE);
-      }
-    }
-  }
-  // indirect blocks and the allocator's segment granularity: an eighth more, at least 8 MiB
-  const overhead = bytes / 8n > 8n << 20n ? bytes / 8n : 8n << 20n;
-  return bytes + overhead;
-}
-
 export interface PopulateSummary {
   files: number;
   directories: number;
@@ -95,57 +72,76 @@ export interface PopulateProgress {
   (done: { files: number; bytes: bigint }): void;
 }
 
+/** Source reads go through one buffer: the writer consumes each chunk before the next read. */
+const READ_CHUNK = 1 << 20;
+const readBuffer = Buffer.allocUnsafe(READ_CHUNK);
+
 function readerOf(abs: Buffer): { read: (off: bigint, len: number) => Uint8Array; close: () => void } {
   const fd = fs.openSync(abs, 'r');
   return {
     read: (off, len) => {
-      const b = Buffer.alloc(len);
+      const b = len <= READ_CHUNK ? readBuffer.subarray(0, len) : Buffer.allocUnsafe(len);
       let got = 0;
       while (got < len) {
         const n = fs.readSync(fd, b, got, len - got, Number(off) + got);
         if (n === 0) break; // the file shrank while we read it: the rest stays zero
         got += n;
       }
+      b.fill(0, got);
       return b;
     },
     close: () => fs.closeSync(fd),
   };
 }
 
+/** Inodes created between two passes that write out the settled part of the PFS's inode index. */
+const INDEX_SETTLE_EVERY = 1024;
+
+/** The tree `mkfs --root` copies: read again, entry by entry, as it is written. */
+export interface SourceSpec {
+  dir: string;
+  skipUnreadable: boolean;
+}
+
 /**
+ * Copy the tree into PFS `pfsName` as it is walked: each file is written and dropped as soon
+ * as it is read, and each directory once its contents are, so memory follows the depth of the
+ * tree, not its size. (Inodes with more than one name stay until the end: a later name adds
+ * to their link count.)
+ *
  * `fixedAtime`: reading the tree changes its access times, so a reproducible run (with
  * SOURCE_DATE_EPOCH) stores this instead of the source atime.
  */
 export function populate(
   session: WriteSession,
   pfsName: string,
-  scan: ScanResult,
+  source: SourceSpec,
   algos: Algorithms,
   progress?: PopulateProgress,
   fixedAtime?: bigint,
 ): PopulateSummary {
   const w = new FsWriter(session);
   const pfs = w.pfsRoot(pfsName);
-  const summary: PopulateSummary = { files: 0, directories: 0, symlinks: 0, others: 0, hardlinks: 0, bytesIn: 0n, bytesStored: 0n, skipped: scan.skipped };
+  const summary: PopulateSummary = { files: 0, directories: 0, symlinks: 0, others: 0, hardlinks: 0, bytesIn: 0n, bytesStored: 0n, skipped: [] };
   const owner = (e: SourceEntry) => ({ uid: uuidFromUnixId(e.uid), gid: uuidFromUnixId(e.gid) });
 
   const rm = pfs.inode!.meta;
   rm.compAlgo = algos.comp;
   rm.checkAlgo = algos.check;
-  const dirs = new Map<string, Chain>([['', pfs]]);
+  /** the directory chain at each depth of the walk: the parent of an entry is one above it */
+  const dirs: Chain[] = [pfs];
   const linked = new Map<string, { inum: bigint; type: number }>();
+  let created = 0;
 
-  for (const e of scan.entries) {
-    if (e.rel === '') {
+  const entry = (e: SourceEntry): void => {
+    if (e.depth === 0) {
       rm.mode = e.perm;
       rm.mtime = e.mtime;
       Object.assign(rm, owner(e));
       session.tree.setDirty(pfs);
-      continue;
+      return;
     }
-    const parentRel = e.rel.includes('/') ? e.rel.slice(0, e.rel.lastIndexOf('/')) : '';
-    const dir = dirs.get(parentRel);
-    if (!dir) throw new H2Error(`${e.abs.toString('utf8')}: its directory was not copied`);
+    const dir = dirs[e.depth - 1];
     const prior = e.type !== OBJTYPE_DIRECTORY && e.nlink > 1 ? linked.get(e.identity) : undefined;
     if (prior) {
       w.link(dir, e.name, prior.inum, prior.type);
@@ -153,7 +149,7 @@ export function populate(
       target.inode!.meta.nlinks += 1n;
       session.tree.setDirty(target);
       summary.hardlinks++;
-      continue;
+      return;
     }
     const chain = w.create(pfs, dir, e.name, {
       type: e.type,
@@ -164,12 +160,12 @@ export function populate(
       rmajor: e.rmajor,
       rminor: e.rminor,
       ...owner(e),
-    });
+    }, true);
     const inum = chain.inode!.meta.inum;
     if (e.type !== OBJTYPE_DIRECTORY && e.nlink > 1) linked.set(e.identity, { inum, type: e.type });
     switch (e.type) {
       case OBJTYPE_DIRECTORY:
-        dirs.set(e.rel, chain);
+        dirs[e.depth] = chain;
         summary.directories++;
         break;
       case OBJTYPE_REGFILE: {
@@ -192,8 +188,17 @@ export function populate(
     }
     // A finished non-directory is written now so memory does not grow with the tree.
     if (e.type !== OBJTYPE_DIRECTORY && !(e.nlink > 1)) w.finish(chain);
+    // and so is the part of the inode index that only finished inodes fill
+    if (++created % INDEX_SETTLE_EVERY === 0) w.finishIndexBelow(pfs, rm.pfsInum + 1n);
     progress?.({ files: summary.files + summary.directories + summary.symlinks + summary.others, bytes: summary.bytesIn });
-  }
+  };
+  // Nothing is added to a directory once the walk has left it: it is written out and dropped.
+  const leave = (d: SourceEntry): void => {
+    if (d.depth === 0) return;
+    w.finish(dirs[d.depth]);
+    dirs.length = d.depth;
+  };
+  summary.skipped = walkSource(source.dir, source.skipUnreadable, { entry, leave });
   summary.bytesStored = BigInt(w.stats.dataBytes);
   return summary;
 }

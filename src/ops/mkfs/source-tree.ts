@@ -71,8 +71,27 @@ function devParts(rdev: bigint): [number, number] {
 
 const SLASH = Buffer.from('/');
 
+/**
+ * What a walk of the tree hands its consumer: each entry in order, and each directory again
+ * once everything under it has been handed out (with how many entries it holds).
+ */
+export interface SourceSink {
+  entry(e: SourceEntry): void;
+  leave?(dir: SourceEntry, children: number): void;
+}
+
+/** Every entry of the tree, kept in memory (small trees and tests). */
 export function scanTree(root: string, skipUnreadable: boolean): ScanResult {
   const entries: SourceEntry[] = [];
+  const skipped = walkSource(root, skipUnreadable, { entry: (e) => entries.push(e) });
+  return { entries, skipped };
+}
+
+/**
+ * Walk the tree depth first and hand each entry to `sink` as it is read: nothing is kept, so
+ * memory does not grow with the tree. Returns what was left out (with `skipUnreadable`).
+ */
+export function walkSource(root: string, skipUnreadable: boolean, sink: SourceSink): ScanResult['skipped'] {
   const skipped: ScanResult['skipped'] = [];
   let rootStat: fs.BigIntStats;
   try {
@@ -88,22 +107,23 @@ export function scanTree(root: string, skipUnreadable: boolean): ScanResult {
     skipped.push({ path: p, reason: why });
   };
 
-  const visit = (abs: Buffer, rel: string, name: Buffer, depth: number, st: fs.BigIntStats): void => {
+  /** True when the entry was handed out. */
+  const visit = (abs: Buffer, rel: string, name: Buffer, depth: number, st: fs.BigIntStats): boolean => {
     const type = typeOf(st);
     if (type === null) {
       problem(abs, 'unsupported file type');
-      return;
+      return false;
     }
     if (type === OBJTYPE_REGFILE) {
       try {
         fs.accessSync(abs, fs.constants.R_OK);
       } catch (e) {
         problem(abs, (e as NodeJS.ErrnoException).code ?? 'unreadable');
-        return;
+        return false;
       }
     }
     const [rmajor, rminor] = type === OBJTYPE_CDEV || type === OBJTYPE_BDEV ? devParts(st.rdev) : [0, 0];
-    entries.push({
+    const entry: SourceEntry = {
       rel,
       name,
       abs,
@@ -121,16 +141,19 @@ export function scanTree(root: string, skipUnreadable: boolean): ScanResult {
       nlink: Number(st.nlink),
       allocated: st.blocks * 512n,
       depth,
-    });
-    if (type !== OBJTYPE_DIRECTORY) return;
+    };
+    sink.entry(entry);
+    if (type !== OBJTYPE_DIRECTORY) return true;
     let names: Buffer[];
     try {
       names = fs.readdirSync(abs, { encoding: 'buffer' });
     } catch (e) {
       problem(abs, (e as NodeJS.ErrnoException).code ?? 'unreadable directory');
-      return;
+      sink.leave?.(entry, 0);
+      return true;
     }
     names.sort(Buffer.compare);
+    let children = 0;
     for (const n of names) {
       const childAbs = Buffer.concat([abs, SLASH, n]);
       let cst: fs.BigIntStats;
@@ -141,9 +164,11 @@ export function scanTree(root: string, skipUnreadable: boolean): ScanResult {
         continue;
       }
       const name = n.toString('latin1');
-      visit(childAbs, rel ? `${rel}/${name}` : name, n, depth + 1, cst);
+      if (visit(childAbs, rel ? `${rel}/${name}` : name, n, depth + 1, cst)) children++;
     }
+    sink.leave?.(entry, children);
+    return true;
   };
   visit(Buffer.from(root), '', Buffer.alloc(0), 0, rootStat);
-  return { entries, skipped };
+  return skipped;
 }
