@@ -6,7 +6,7 @@ import * as fs from 'node:fs';
 import { VOLUME_BYTES, ZONE_BYTES, initXxh64, uuidToString } from '../../format';
 import { EXIT, H2Error, ReadOnlyDevice, WritableDevice, WriteSession } from '../../engine';
 import { Algorithms, PopulateProgress, PopulateSummary, estimateSpace, populate } from './populate';
-import { ScanResult, scanTree } from './source-tree';
+import { ScanResult, StoredAttrPolicy, scanTree } from './source-tree';
 import { sizeToStr } from '../common/cfmt';
 import { NewFilesystem, buildFilesystem } from './build';
 import { detectExisting, isHammer2Header } from './detect';
@@ -31,6 +31,8 @@ export interface RootOptions {
   progress?: PopulateProgress;
   /** store this atime instead of the source's (reproducible runs) */
   fixedAtime?: bigint;
+  /** owner and time clamping of the copied inodes */
+  attrs?: StoredAttrPolicy;
 }
 
 export interface MkfsOptions {
@@ -157,7 +159,7 @@ interface Plan {
 
 /** Every rule is checked, and the tree measured, before anything is created or opened for writing. */
 function plan(opts: MkfsOptions): Plan {
-  const scan = opts.root ? scanTree(opts.root.dir, opts.root.skipUnreadable) : null;
+  const scan = opts.root ? scanTree(opts.root.dir, opts.root.skipUnreadable, opts.root.attrs) : null;
   const needed = scan ? estimateSpace(scan) : 0n;
   if (opts.sizeAuto) {
     if (!scan) throw new H2Error('--size auto needs --root', EXIT.USAGE);
@@ -385,6 +387,7 @@ export function mkfsJson(r: MkfsResult): Record<string, unknown> {
     sup_clid: uuidToString(p.supClid),
     sup_fsid: uuidToString(p.supFsid),
     pfs: l.labels.map((label) => ({ label, clid: uuidToString(p.pfs.get(label)!.clid), fsid: uuidToString(p.pfs.get(label)!.fsid) })),
+    uuid_seed: p.seed,
     time_usec: p.time,
     atime_usec: p.atime,
     existing: r.found,

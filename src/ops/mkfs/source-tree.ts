@@ -40,10 +40,37 @@ export interface SourceEntry {
   rminor: number;
   /** dev:ino for hardlink detection */
   identity: string;
+  /** names the file has inside the tree (links from outside it do not count) */
   nlink: number;
   /** bytes actually allocated (less than size for sparse files) */
   allocated: bigint;
   depth: number;
+}
+
+/** How a source's owner and times become the stored ones (reproducible runs). */
+export interface StoredAttrPolicy {
+  /** microseconds: a source time newer than this is stored as it (SOURCE_DATE_EPOCH) */
+  clampTime?: bigint;
+  /** every inode owned by this instead of the source's owner */
+  owner?: { uid: number; gid: number };
+}
+
+/** The owner and times stored for a source stat under `policy`. */
+export function storedAttrs(
+  st: fs.BigIntStats,
+  policy: StoredAttrPolicy,
+): Pick<SourceEntry, 'uid' | 'gid' | 'mtime' | 'atime' | 'ctime'> {
+  const clamp = (ns: bigint): bigint => {
+    const us = ns / 1000n;
+    return policy.clampTime !== undefined && us > policy.clampTime ? policy.clampTime : us;
+  };
+  return {
+    uid: policy.owner?.uid ?? Number(st.uid),
+    gid: policy.owner?.gid ?? Number(st.gid),
+    mtime: clamp(st.mtimeNs),
+    atime: clamp(st.atimeNs),
+    ctime: clamp(st.ctimeNs),
+  };
 }
 
 export interface ScanResult {
@@ -71,7 +98,7 @@ function devParts(rdev: bigint): [number, number] {
 
 const SLASH = Buffer.from('/');
 
-export function scanTree(root: string, skipUnreadable: boolean): ScanResult {
+export function scanTree(root: string, skipUnreadable: boolean, policy: StoredAttrPolicy = {}): ScanResult {
   const entries: SourceEntry[] = [];
   const skipped: ScanResult['skipped'] = [];
   let rootStat: fs.BigIntStats;
@@ -109,12 +136,8 @@ export function scanTree(root: string, skipUnreadable: boolean): ScanResult {
       abs,
       type,
       perm: Number(st.mode & 0o7777n),
-      uid: Number(st.uid),
-      gid: Number(st.gid),
+      ...storedAttrs(st, policy),
       size: type === OBJTYPE_DIRECTORY ? 0n : st.size,
-      mtime: st.mtimeNs / 1000n,
-      atime: st.atimeNs / 1000n,
-      ctime: st.ctimeNs / 1000n,
       rmajor,
       rminor,
       identity: `${st.dev}:${st.ino}`,
@@ -145,5 +168,16 @@ export function scanTree(root: string, skipUnreadable: boolean): ScanResult {
     }
   };
   visit(Buffer.from(root), '', Buffer.alloc(0), 0, rootStat);
+  countLinksInTree(entries);
   return { entries, skipped };
+}
+
+/**
+ * A file's link count as the tree holds it: links from outside the tree are not copied, and
+ * must not change how the copy is made (an inode with several names stays open until its last).
+ */
+function countLinksInTree(entries: SourceEntry[]): void {
+  const names = new Map<string, number>();
+  for (const e of entries) if (e.type !== OBJTYPE_DIRECTORY && e.nlink > 1) names.set(e.identity, (names.get(e.identity) ?? 0) + 1);
+  for (const e of entries) if (e.type !== OBJTYPE_DIRECTORY && e.nlink > 1) e.nlink = names.get(e.identity)!;
 }
