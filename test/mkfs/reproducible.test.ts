@@ -18,7 +18,7 @@ import {
   uuidV5String,
   VOLUME_BYTES,
 } from '../../src/format';
-import { MKFS_UUID_NAMESPACE } from '../../src/ops/mkfs';
+import { MKFS_UUID_NAMESPACE, parseOwner, rootAttrPolicy } from '../../src/ops/mkfs';
 import { openImage } from '../helpers/image';
 import { fileSha256, h2kit, tempDir } from '../helpers/cli';
 import { verifyFilesystem } from '../../src/engine';
@@ -277,14 +277,31 @@ describe('mkfs --root under SOURCE_DATE_EPOCH', () => {
     expect(ownerOf(set.img)).toEqual([1000, 2000]);
   });
 
-  test('bad owner flags are usage errors', () => {
+  test('bad owner flags are usage errors, one line', () => {
     const img = path.join(outDir, 'bad.img');
-    for (const args of [['--owner', 'root'], ['--owner', '1:2', '--keep-owner'], ['--owner', '1:99999999999']]) {
-      const r = h2kit(['mkfs', '--size', 'auto', ...args, '--root', tree1, img], { env: sdeEnv });
-      expect({ status: r.status, stderr: r.stderr }).toEqual({ status: 2, stderr: expect.stringMatching(/^h2kit: .*owner/) });
-    }
+    const bad = h2kit(['mkfs', '--size', 'auto', '--owner', 'root', '--root', tree1, img], { env: sdeEnv });
+    expect({ status: bad.status, stderr: bad.stderr }).toEqual({ status: 2, stderr: "h2kit: --owner: 'root' is not UID:GID (numbers up to 4294967295)\n" });
     const noRoot = h2kit(['mkfs', '--size', '1G', '--owner', '0:0', img], { env: sdeEnv });
-    expect({ status: noRoot.status, stderr: noRoot.stderr }).toEqual({ status: 2, stderr: expect.stringMatching(/--root/) });
+    expect({ status: noRoot.status, stderr: noRoot.stderr }).toEqual({ status: 2, stderr: expect.stringMatching(/^h2kit: .*--root\n$/) });
     expect(fs.existsSync(img)).toBe(false);
+  });
+});
+
+describe('the owner and time policy of --root', () => {
+  test('--owner takes UID:GID up to 32 bits', () => {
+    expect(parseOwner('0:0')).toEqual({ uid: 0, gid: 0 });
+    expect(parseOwner('4294967295:7')).toEqual({ uid: 4294967295, gid: 7 });
+    for (const t of ['root', '1', '1:', ':1', '-1:0', '1:4294967296', '1:2:3']) expect(() => parseOwner(t)).toThrow(/--owner/);
+  });
+
+  test('under SOURCE_DATE_EPOCH: clamp to it and 0:0 unless --keep-owner; without it: nothing changes', () => {
+    const sde = { SOURCE_DATE_EPOCH: String(EPOCH) };
+    expect(rootAttrPolicy({ keepOwner: false }, sde)).toEqual({ clampTime: EPOCH_US, owner: { uid: 0, gid: 0 } });
+    expect(rootAttrPolicy({ keepOwner: true }, sde)).toEqual({ clampTime: EPOCH_US, owner: undefined });
+    expect(rootAttrPolicy({ owner: '5:6', keepOwner: false }, sde)).toEqual({ clampTime: EPOCH_US, owner: { uid: 5, gid: 6 } });
+    expect(rootAttrPolicy({ keepOwner: false }, {})).toEqual({ clampTime: undefined, owner: undefined });
+    expect(rootAttrPolicy({ owner: '5:6', keepOwner: false }, { SOURCE_DATE_EPOCH: '' })).toEqual({ clampTime: undefined, owner: { uid: 5, gid: 6 } });
+    expect(() => rootAttrPolicy({ owner: '5:6', keepOwner: true }, sde)).toThrow(/exclude each other/);
+    expect(() => rootAttrPolicy({ keepOwner: false }, { SOURCE_DATE_EPOCH: '17e8' })).toThrow(/SOURCE_DATE_EPOCH/);
   });
 });
