@@ -14,6 +14,7 @@ import {
   parseSize,
   renderMkfsSummary,
   renderPopulateSummary,
+  rootAttrPolicy,
   runMkfsWithRoot,
 } from '../src/ops/mkfs';
 import { newProgressBar } from '../src/cli/progress';
@@ -46,6 +47,7 @@ export default class Mkfs extends H2Command {
     '<%= config.bin %> mkfs /dev/da1 -L ROOT -L HOME',
     '<%= config.bin %> mkfs vol0.img vol1.img --size 4G:4G',
     'SOURCE_DATE_EPOCH=1700000000 <%= config.bin %> mkfs disk.img --params a.params.json',
+    'SOURCE_DATE_EPOCH=1700000000 <%= config.bin %> mkfs disk.img --size auto --root tree/ --seed release-1.0',
   ];
   static override flags = {
     size: Flags.string({ char: 's', description: 'size of the filesystem (K/M/G/T/P suffixes), or one per volume as 4G:4G; creates missing image files' }),
@@ -60,6 +62,7 @@ export default class Mkfs extends H2Command {
     'pfs-clid': Flags.string({ multiple: true, multipleNonGreedy: true, description: 'a PFS cluster id, as LABEL=UUID (repeatable)' }),
     'pfs-fsid': Flags.string({ multiple: true, multipleNonGreedy: true, description: 'a PFS fsid, as LABEL=UUID (repeatable)' }),
     time: Flags.string({ description: 'inode times: microseconds since 1970, or a date (default: now, or SOURCE_DATE_EPOCH)' }),
+    seed: Flags.string({ description: 'derive every UUID not given from this string (version 5; default: SOURCE_DATE_EPOCH when set, else random)' }),
     force: Flags.boolean({ description: 'format even if the target holds a filesystem or partition table', default: false }),
     undo: undoFlag,
     'dry-run': Flags.boolean({ char: 'n', description: 'print the layout and write nothing', default: false }),
@@ -69,6 +72,8 @@ export default class Mkfs extends H2Command {
     compression: Flags.string({ description: 'with --root: none, autozero, lz4 or zlib[:level]', default: 'lz4' }),
     check: Flags.string({ description: 'with --root: none, disabled, crc32, xxhash64 or sha192', default: 'xxhash64' }),
     'skip-unreadable': Flags.boolean({ description: 'with --root: leave out files that cannot be read (they are listed)', default: false }),
+    owner: Flags.string({ description: 'with --root: every inode owned by UID:GID (default under SOURCE_DATE_EPOCH: 0:0)', exclusive: ['keep-owner'] }),
+    'keep-owner': Flags.boolean({ description: "with --root: keep the source's owners, also under SOURCE_DATE_EPOCH", default: false }),
   };
 
   async run(): Promise<void> {
@@ -93,6 +98,8 @@ export default class Mkfs extends H2Command {
       }
     }
     if (flags.time) given.time = timeFlag(flags.time);
+    if (flags.seed !== undefined) given.seed = flags.seed;
+    if (!flags.root && (flags.owner !== undefined || flags['keep-owner'])) throw new H2Error('--owner and --keep-owner go with --root', EXIT.USAGE);
 
     const bar = flags.root && process.stderr.isTTY && !flags.quiet && !flags.json ? newProgressBar() : null;
     const result = await runMkfsWithRoot({
@@ -113,6 +120,7 @@ export default class Mkfs extends H2Command {
             pfs: flags.pfs,
             algos: { comp: parseCompression(flags.compression), check: parseCheck(flags.check) },
             skipUnreadable: flags['skip-unreadable'],
+            attrs: rootAttrPolicy({ owner: flags.owner, keepOwner: flags['keep-owner'] }),
             // reading the tree moves its atimes: a reproducible run stores SOURCE_DATE_EPOCH
             fixedAtime: process.env.SOURCE_DATE_EPOCH ? defaultTime() : undefined,
             progress: bar ? (p) => bar.update(p.files, { bytes: p.bytes.toString() }) : undefined,

@@ -23,7 +23,7 @@ import {
   SET_COUNT,
 } from '../../format';
 import { logicalBlockBytes } from '../../engine/fs-write';
-import { SourceEntry, SourceSink, walkSource } from './source-tree';
+import { SourceEntry, SourceSink, TreeLinks, walkSource } from './source-tree';
 
 /**
  * The allocator gives each block type its own 4 MiB segments: every type this population
@@ -68,9 +68,12 @@ export class SpaceEstimate implements SourceSink {
   private bytes = 0;
   /** identities of inodes with more than one name: a further name adds no inode */
   private readonly linked = new Set<string>();
+  /** names per multiply-linked file inside the tree, for the population walk */
+  readonly links = new TreeLinks();
 
   entry(e: SourceEntry): void {
     if (e.depth === 0) return; // the PFS root exists already
+    this.links.add(e);
     if (e.name.length > CHECK_BYTES) this.bytes += ALLOC_MIN;
     if (e.type !== OBJTYPE_DIRECTORY && e.nlink > 1) {
       if (this.linked.has(e.identity)) return;
@@ -98,6 +101,8 @@ export class SpaceEstimate implements SourceSink {
 /** A tree as sized before anything is written: the space it needs and what it leaves out. */
 export interface MeasuredTree {
   needed: bigint;
+  /** how many names each multiply-linked file has inside the tree */
+  links: TreeLinks;
   skipped: { path: string; reason: string }[];
 }
 
@@ -105,5 +110,5 @@ export interface MeasuredTree {
 export function measureTree(dir: string, skipUnreadable: boolean): MeasuredTree {
   const est = new SpaceEstimate();
   const skipped = walkSource(dir, skipUnreadable, est);
-  return { needed: est.total(), skipped };
+  return { needed: est.total(), links: est.links, skipped };
 }

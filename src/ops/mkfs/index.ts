@@ -7,6 +7,7 @@ import { VOLUME_BYTES, ZONE_BYTES, initXxh64, uuidToString } from '../../format'
 import { EXIT, H2Error, ReadOnlyDevice, UndoLog, UndoOptions, WritableDevice, WriteSession } from '../../engine';
 import { Algorithms, PopulateProgress, PopulateSummary, populate } from './populate';
 import { MeasuredTree, measureTree } from './estimate';
+import { StoredAttrPolicy } from './source-tree';
 import { sizeToStr } from '../common/cfmt';
 import { NewFilesystem, buildFilesystem } from './build';
 import { detectExisting, isHammer2Header } from './detect';
@@ -32,6 +33,8 @@ export interface RootOptions {
   progress?: PopulateProgress;
   /** store this atime instead of the source's (reproducible runs) */
   fixedAtime?: bigint;
+  /** owner and time clamping of the copied inodes */
+  attrs?: StoredAttrPolicy;
 }
 
 export interface MkfsOptions {
@@ -324,7 +327,7 @@ export async function runMkfsWithRoot(opts: MkfsOptions): Promise<MkfsResult> {
     const session = await WriteSession.open(opts.devices.join(':'), { purpose: 'mkfs --root', opener: (path) => staged.get(path)! });
     let summary: PopulateSummary;
     try {
-      summary = populate(session, root.pfs, { dir: root.dir, skipUnreadable: root.skipUnreadable }, root.algos, root.progress, root.fixedAtime);
+      summary = populate(session, root.pfs, { dir: root.dir, skipUnreadable: root.skipUnreadable, attrs: root.attrs, links: p.scan!.links }, root.algos, root.progress, root.fixedAtime);
       // The other volumes' headers do not change with the population; they must be on the
       // media (synced by the commit) before the root volume's header makes the set valid.
       for (const h of image.headers) if (h.volume !== 0) writeHeaderCopies(devs[h.volume], h.bytes, h.copies, stats);
@@ -404,6 +407,7 @@ export function mkfsJson(r: MkfsResult): Record<string, unknown> {
     sup_clid: uuidToString(p.supClid),
     sup_fsid: uuidToString(p.supFsid),
     pfs: l.labels.map((label) => ({ label, clid: uuidToString(p.pfs.get(label)!.clid), fsid: uuidToString(p.pfs.get(label)!.fsid) })),
+    uuid_seed: p.seed,
     time_usec: p.time,
     atime_usec: p.atime,
     existing: r.found,

@@ -1,13 +1,15 @@
 /**
  * The values newfs takes from the random generator and the clock: the volume fsid, the
  * super-root's clid and fsid, each PFS's clid and fsid, and the inode times. All can be given
- * (a params.json in the reference form, flags, SOURCE_DATE_EPOCH); what is not given is fresh:
- * random version-4 UUIDs and the current time.
+ * (a params.json in the reference form, flags, SOURCE_DATE_EPOCH). A UUID not given is
+ * name-based when there is a seed (--seed, else SOURCE_DATE_EPOCH), so that the same seed
+ * gives the same image; without a seed it is a random version 4 as newfs draws it.
  */
 import * as fs from 'node:fs';
 import { randomBytes } from 'node:crypto';
-import { randomUuid, uuidFromString, uuidToString } from '../../format';
+import { UUID_NAMESPACE_URL, randomUuid, uuidFromString, uuidToString, uuidV5, uuidV5String } from '../../format';
 import { EXIT, H2Error } from '../../engine/errors';
+import { StoredAttrPolicy } from './source-tree';
 
 export interface PfsIds {
   clid: Uint8Array;
@@ -24,6 +26,8 @@ export interface MkfsParams {
   time: bigint;
   /** atime of the new inodes; DragonFly's newfs leaves it 0 */
   atime: bigint;
+  /** the seed the UUIDs not given were derived from; null when they are random */
+  seed: string | null;
 }
 
 export interface GivenParams {
@@ -33,6 +37,8 @@ export interface GivenParams {
   pfs?: Map<string, Partial<PfsIds>>;
   time?: bigint;
   atime?: bigint;
+  /** derive the UUIDs not given from this (--seed); default SOURCE_DATE_EPOCH when set */
+  seed?: string;
 }
 
 function uuidField(v: unknown, where: string): Uint8Array | undefined {
@@ -74,31 +80,70 @@ export function loadParamsFile(file: string): GivenParams {
   return out;
 }
 
+/** SOURCE_DATE_EPOCH in microseconds; undefined when unset or empty (the spec's "not set"). */
+export function sourceDateEpoch(env: NodeJS.ProcessEnv = process.env): bigint | undefined {
+  const sde = env.SOURCE_DATE_EPOCH;
+  if (sde === undefined || sde === '') return undefined;
+  if (!/^\d+$/.test(sde)) throw new H2Error(`SOURCE_DATE_EPOCH='${sde}' is not a whole number of seconds`, EXIT.USAGE);
+  return BigInt(sde) * 1000000n;
+}
+
 /** Microseconds now, or SOURCE_DATE_EPOCH (seconds) when set. */
 export function defaultTime(env: NodeJS.ProcessEnv = process.env): bigint {
-  const sde = env.SOURCE_DATE_EPOCH;
-  if (sde !== undefined && sde !== '') {
-    if (!/^\d+$/.test(sde)) throw new H2Error(`SOURCE_DATE_EPOCH='${sde}' is not a whole number of seconds`, EXIT.USAGE);
-    return BigInt(sde) * 1000000n;
+  return sourceDateEpoch(env) ?? BigInt(Math.round((performance.timeOrigin + performance.now()) * 1000));
+}
+
+/**
+ * The namespace of h2kit's seeded UUIDs: itself the version-5 UUID of the URL-namespace name
+ * `h2kit:mkfs`. Changing it changes every reproducible image, so it is fixed here for good.
+ */
+export const MKFS_UUID_NAMESPACE = uuidV5String(UUID_NAMESPACE_URL, 'h2kit:mkfs');
+
+/** The role names seeded UUIDs are derived from (part of the reproducible output: never rename). */
+export const UUID_ROLE = {
+  volFsid: 'vol-fsid',
+  supClid: 'sup-clid',
+  supFsid: 'sup-fsid',
+  pfsClid: (label: string): string => `pfs-clid/${label}`,
+  pfsFsid: (label: string): string => `pfs-fsid/${label}`,
+} as const;
+
+/**
+ * The UUID of `role` under `seed`, on-disk order: version 5 of the role in a namespace that is
+ * itself the version-5 UUID of the seed. Two levels, so no seed and role pair can spell
+ * another pair's name.
+ */
+export function seededUuid(seed: string, role: string): Uint8Array {
+  return uuidV5(uuidV5String(MKFS_UUID_NAMESPACE, seed), role);
+}
+
+/** The seed of a run: --seed, else SOURCE_DATE_EPOCH as written, else none (random UUIDs). */
+export function uuidSeed(given: GivenParams, env: NodeJS.ProcessEnv = process.env): string | null {
+  if (given.seed !== undefined) {
+    if (given.seed === '') throw new H2Error('--seed: an empty seed', EXIT.USAGE);
+    return given.seed;
   }
-  return BigInt(Math.round((performance.timeOrigin + performance.now()) * 1000));
+  if (sourceDateEpoch(env) === undefined) return null;
+  return env.SOURCE_DATE_EPOCH!;
 }
 
 /** Fill in what was not given. */
 export function resolveParams(given: GivenParams, labels: string[], env: NodeJS.ProcessEnv = process.env): MkfsParams {
-  const rnd = (): Uint8Array => randomUuid((n) => randomBytes(n));
+  const seed = uuidSeed(given, env);
+  const fresh = (role: string): Uint8Array => (seed === null ? randomUuid((n) => randomBytes(n)) : seededUuid(seed, role));
   const pfs = new Map<string, PfsIds>();
   for (const label of labels) {
     const g = given.pfs?.get(label);
-    pfs.set(label, { clid: g?.clid ?? rnd(), fsid: g?.fsid ?? rnd() });
+    pfs.set(label, { clid: g?.clid ?? fresh(UUID_ROLE.pfsClid(label)), fsid: g?.fsid ?? fresh(UUID_ROLE.pfsFsid(label)) });
   }
   return {
-    volFsid: given.volFsid ?? rnd(),
-    supClid: given.supClid ?? rnd(),
-    supFsid: given.supFsid ?? rnd(),
+    volFsid: given.volFsid ?? fresh(UUID_ROLE.volFsid),
+    supClid: given.supClid ?? fresh(UUID_ROLE.supClid),
+    supFsid: given.supFsid ?? fresh(UUID_ROLE.supFsid),
     pfs,
     time: given.time ?? defaultTime(env),
     atime: given.atime ?? 0n,
+    seed,
   };
 }
 
@@ -114,4 +159,31 @@ export function paramsToJson(p: MkfsParams, labels: string[]): Record<string, un
       inode_times: [{ role: 'all', ctime: p.time.toString(), mtime: p.time.toString(), atime: p.atime.toString(), btime: p.time.toString() }],
     },
   };
+}
+
+/** The owner of every inode of a reproducible image unless told otherwise (as tar --owner=0). */
+export const REPRODUCIBLE_OWNER = { uid: 0, gid: 0 } as const;
+
+/** The largest uid or gid HAMMER2 stores (a 32-bit field of the degenerate UUID). */
+const MAX_UNIX_ID = 0xffffffff;
+
+/** `--owner UID:GID`. */
+export function parseOwner(text: string): { uid: number; gid: number } {
+  const m = /^(\d+):(\d+)$/.exec(text);
+  const ids = m ? [Number(m[1]), Number(m[2])] : [];
+  if (!m || ids.some((n) => n > MAX_UNIX_ID)) throw new H2Error(`--owner: '${text}' is not UID:GID (numbers up to ${MAX_UNIX_ID})`, EXIT.USAGE);
+  return { uid: ids[0], gid: ids[1] };
+}
+
+/**
+ * What `mkfs --root` stores for the owners and times of the tree. Under SOURCE_DATE_EPOCH,
+ * times newer than it become it, and every inode is owned by 0:0 unless --keep-owner (the
+ * builder's account must not show in the image); --owner always wins. Without the variable
+ * the source's owners and times are kept, as before.
+ */
+export function rootAttrPolicy(o: { owner?: string; keepOwner: boolean }, env: NodeJS.ProcessEnv = process.env): StoredAttrPolicy {
+  if (o.owner !== undefined && o.keepOwner) throw new H2Error('--owner and --keep-owner exclude each other', EXIT.USAGE);
+  const epoch = sourceDateEpoch(env);
+  const owner = o.owner !== undefined ? parseOwner(o.owner) : epoch !== undefined && !o.keepOwner ? REPRODUCIBLE_OWNER : undefined;
+  return { clampTime: epoch, owner };
 }

@@ -21,7 +21,7 @@ import {
   OBJTYPE_SOFTLINK,
   uuidFromUnixId,
 } from '../../format';
-import { SourceEntry, walkSource } from './source-tree';
+import { SourceEntry, StoredAttrPolicy, TreeLinks, walkSource } from './source-tree';
 
 export interface Algorithms {
   /** the inode comp_algo byte: algorithm, level in the high nibble */
@@ -101,6 +101,10 @@ const INDEX_SETTLE_EVERY = 1024;
 export interface SourceSpec {
   dir: string;
   skipUnreadable: boolean;
+  /** owner and time clamping of the copied inodes (reproducible runs) */
+  attrs?: StoredAttrPolicy;
+  /** names per multiply-linked file inside the tree, from the measuring walk */
+  links?: TreeLinks;
 }
 
 /**
@@ -134,6 +138,8 @@ export function populate(
   let created = 0;
 
   const entry = (e: SourceEntry): void => {
+    // links from outside the tree are not copied: they must not change how the copy is made
+    if (source.links && e.type !== OBJTYPE_DIRECTORY) e.nlink = source.links.namesOf(e);
     if (e.depth === 0) {
       rm.mode = e.perm;
       rm.mtime = e.mtime;
@@ -198,7 +204,7 @@ export function populate(
     w.finish(dirs[d.depth]);
     dirs.length = d.depth;
   };
-  summary.skipped = walkSource(source.dir, source.skipUnreadable, { entry, leave });
+  summary.skipped = walkSource(source.dir, source.skipUnreadable, { entry, leave }, source.attrs);
   summary.bytesStored = BigInt(w.stats.dataBytes);
   return summary;
 }

@@ -40,10 +40,37 @@ export interface SourceEntry {
   rminor: number;
   /** dev:ino for hardlink detection */
   identity: string;
+  /** names the file has inside the tree (links from outside it do not count) */
   nlink: number;
   /** bytes actually allocated (less than size for sparse files) */
   allocated: bigint;
   depth: number;
+}
+
+/** How a source's owner and times become the stored ones (reproducible runs). */
+export interface StoredAttrPolicy {
+  /** microseconds: a source time newer than this is stored as it (SOURCE_DATE_EPOCH) */
+  clampTime?: bigint;
+  /** every inode owned by this instead of the source's owner */
+  owner?: { uid: number; gid: number };
+}
+
+/** The owner and times stored for a source stat under `policy`. */
+export function storedAttrs(
+  st: fs.BigIntStats,
+  policy: StoredAttrPolicy,
+): Pick<SourceEntry, 'uid' | 'gid' | 'mtime' | 'atime' | 'ctime'> {
+  const clamp = (ns: bigint): bigint => {
+    const us = ns / 1000n;
+    return policy.clampTime !== undefined && us > policy.clampTime ? policy.clampTime : us;
+  };
+  return {
+    uid: policy.owner?.uid ?? Number(st.uid),
+    gid: policy.owner?.gid ?? Number(st.gid),
+    mtime: clamp(st.mtimeNs),
+    atime: clamp(st.atimeNs),
+    ctime: clamp(st.ctimeNs),
+  };
 }
 
 export interface ScanResult {
@@ -81,9 +108,12 @@ export interface SourceSink {
 }
 
 /** Every entry of the tree, kept in memory (small trees and tests). */
-export function scanTree(root: string, skipUnreadable: boolean): ScanResult {
+export function scanTree(root: string, skipUnreadable: boolean, policy: StoredAttrPolicy = {}): ScanResult {
   const entries: SourceEntry[] = [];
-  const skipped = walkSource(root, skipUnreadable, { entry: (e) => entries.push(e) });
+  const skipped = walkSource(root, skipUnreadable, { entry: (e) => entries.push(e) }, policy);
+  const links = new TreeLinks();
+  for (const e of entries) links.add(e);
+  for (const e of entries) e.nlink = links.namesOf(e);
   return { entries, skipped };
 }
 
@@ -91,7 +121,7 @@ export function scanTree(root: string, skipUnreadable: boolean): ScanResult {
  * Walk the tree depth first and hand each entry to `sink` as it is read: nothing is kept, so
  * memory does not grow with the tree. Returns what was left out (with `skipUnreadable`).
  */
-export function walkSource(root: string, skipUnreadable: boolean, sink: SourceSink): ScanResult['skipped'] {
+export function walkSource(root: string, skipUnreadable: boolean, sink: SourceSink, policy: StoredAttrPolicy = {}): ScanResult['skipped'] {
   const skipped: ScanResult['skipped'] = [];
   let rootStat: fs.BigIntStats;
   try {
@@ -129,12 +159,8 @@ export function walkSource(root: string, skipUnreadable: boolean, sink: SourceSi
       abs,
       type,
       perm: Number(st.mode & 0o7777n),
-      uid: Number(st.uid),
-      gid: Number(st.gid),
+      ...storedAttrs(st, policy),
       size: type === OBJTYPE_DIRECTORY ? 0n : st.size,
-      mtime: st.mtimeNs / 1000n,
-      atime: st.atimeNs / 1000n,
-      ctime: st.ctimeNs / 1000n,
       rmajor,
       rminor,
       identity: `${st.dev}:${st.ino}`,
@@ -171,4 +197,22 @@ export function walkSource(root: string, skipUnreadable: boolean, sink: SourceSi
   };
   visit(Buffer.from(root), '', Buffer.alloc(0), 0, rootStat);
   return skipped;
+}
+
+/**
+ * A file's link count as the tree holds it: links from outside the tree are not copied, and
+ * must not change how the copy is made (an inode with several names stays open until its last).
+ * Only files the source says have several names are counted, so this stays small.
+ */
+export class TreeLinks {
+  private readonly names = new Map<string, number>();
+
+  add(e: SourceEntry): void {
+    if (e.type !== OBJTYPE_DIRECTORY && e.nlink > 1) this.names.set(e.identity, (this.names.get(e.identity) ?? 0) + 1);
+  }
+
+  /** how many names `e` has inside the tree (1 for a file no other name shares) */
+  namesOf(e: SourceEntry): number {
+    return e.type !== OBJTYPE_DIRECTORY && e.nlink > 1 ? this.names.get(e.identity) ?? 1 : e.type === OBJTYPE_DIRECTORY ? e.nlink : 1;
+  }
 }
