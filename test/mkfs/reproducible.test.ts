@@ -100,6 +100,7 @@ function idsOf(doc: MkfsDoc): Record<string, string> {
 }
 
 const outDir = tempDir('repro-out');
+afterAll(() => fs.rmSync(outDir, { recursive: true, force: true }));
 let serial = 0;
 function mkfs(args: string[], env: NodeJS.ProcessEnv): { doc: MkfsDoc; img: string } {
   const img = path.join(outDir, `i${serial++}.img`);
@@ -218,6 +219,9 @@ describe('mkfs --root under SOURCE_DATE_EPOCH', () => {
     touchAll(tree2, new Date('2031-05-06T07:08:09Z'));
     run1 = mkfs(['--size', 'auto', '--root', tree1], sdeEnv);
     run2 = mkfs(['--size', 'auto', '--root', tree2], sdeEnv);
+  });
+  afterAll(() => {
+    for (const d of [base1, base2]) fs.rmSync(d, { recursive: true, force: true });
   });
 
   test('two copies made in different orders, on different paths, with different times, give the same image', () => {
