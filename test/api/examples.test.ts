@@ -213,7 +213,7 @@ test('reblock: the dry runs report a plan and write nothing', () => {
 
 test('undo: a real reblock changed the image, and undo put back every byte', () => {
   const last = lines('undo').pop() ?? '';
-  expect(last).toMatch(/^reblock moved \d+ data blocks \(image changed: true\); after undo: identical$/);
+  expect(last).toMatch(/^reblock moved \d+ bytes \(image changed: true\); after undo: identical$/);
   expect(fileSha256(path.join(dir, 'copy.img'))).toBe(copyShaBeforeReblock);
 });
 
