@@ -8,8 +8,8 @@ const path = require('node:path');
 
 const only = process.argv[2];
 const env = { ...process.env, TZ: 'UTC' };
-if (!only) {
-  const r = spawnSync(process.execPath, [path.join(__dirname, 'table.js')], { stdio: 'inherit', env });
+if (!only || only.startsWith('--')) {
+  const r = spawnSync(process.execPath, [path.join(__dirname, 'table.js'), ...process.argv.slice(2)], { stdio: 'inherit', env });
   process.exit(r.status ?? 1);
 }
 const files = fs.readdirSync(__dirname).filter((f) => f.endsWith('.bench.js') && (only === 'all' || f.includes(only))).sort();

@@ -10,7 +10,7 @@
  * with bytes still pending ended without its commit (an error, a refused write): they are
  * dropped, as they would be lost had it crashed there.
  */
-import { WritableSource } from '../../engine/writable-device';
+import { WritableDevice, WritableSource } from '../../engine/writable-device';
 
 /** Bytes gathered into one device write. */
 const GATHER_BYTES = 1 << 20;
@@ -56,9 +56,12 @@ export class GatherSource implements WritableSource {
     if (this.len === 0) return;
     const n = this.len;
     this.len = 0;
-    // The device underneath may keep what it is given (an in-memory image, the crash
-    // harness's recorder), so the gathered bytes are handed over, never reused.
-    if (n < GATHER_BYTES / 16) {
+    // A real device has written the bytes when write returns, so the buffer is used again.
+    // Another device underneath may keep what it is given (an in-memory image, the crash
+    // harness's recorder): the bytes are handed over then, never reused.
+    if (this.inner instanceof WritableDevice) {
+      this.inner.write(this.at, this.buf.subarray(0, n));
+    } else if (n < GATHER_BYTES / 16) {
       this.inner.write(this.at, Buffer.from(this.buf.subarray(0, n)));
     } else {
       const out = this.buf.subarray(0, n);

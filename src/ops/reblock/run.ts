@@ -421,21 +421,20 @@ export async function runReblock(spec: string, opts: ReblockOptions): Promise<Re
       let batch = 0n;
       let rest = list.length;
       const moved = emptyCounters();
-      const io = new BlockIo(s);
       const src = new SourceReader(s, list);
+      const parents = new Map<Visit, Chain>();
       try {
         for (let i = 0; i < list.length; i++) {
           const c = list[i];
           if (batch >= opts.commitEveryBytes) break;
           // keep room for this block and the parents its move rewrites
           if (placer.room() < BigInt(c.bytes) * 4n + PARENT_ROOM) throw new NoRoom();
-          move(s, io, src, list, i);
+          move(s, src, parents, list, i);
           moved[c.type].moved++;
           batch += BigInt(c.bytes);
           rest--;
           opts.progress?.(bytesMoved + batch, plannedBytes);
         }
-        io.flush();
         if (batch > 0n || s.recovered > 0) {
           s.commit();
           commits++;
@@ -531,40 +530,12 @@ class SourceReader {
 /** Leaf bytes read ahead at a time. */
 const READ_AHEAD_BYTES = 16 << 20;
 
-/**
- * The dense destination writes are gathered into large contiguous writes: the same bytes in far
- * fewer system calls.
- */
-class BlockIo {
-  private pendingAt = -1n;
-  private pending: Uint8Array[] = [];
-  private pendingBytes = 0;
-
-  constructor(private readonly s: WriteSession) {}
-
-  write(to: bigint, bytes: Uint8Array): void {
-    const off = to & OFF_MASK;
-    if (this.pendingBytes > 0 && (off !== this.pendingAt + BigInt(this.pendingBytes) || this.pendingBytes + bytes.length > WRITE_GATHER)) this.flush();
-    if (this.pendingBytes === 0) this.pendingAt = off;
-    this.pending.push(bytes);
-    this.pendingBytes += bytes.length;
-  }
-
-  flush(): void {
-    if (this.pendingBytes === 0) return;
-    this.s.writeBlock(this.pendingAt, this.pending.length === 1 ? this.pending[0] : Buffer.concat(this.pending));
-    this.pending = [];
-    this.pendingBytes = 0;
-  }
-}
-
-const WRITE_GATHER = 1 << 20;
 
 /** Room kept for the parents a batch rewrites (inodes and indirect blocks up to the root). */
 const PARENT_ROOM = 1n << 20n;
 
 /** Move one block (every reference to it). */
-function move(s: WriteSession, io: BlockIo, src: SourceReader, list: Candidate[], i: number): void {
+function move(s: WriteSession, src: SourceReader, parents: Map<Visit, Chain>, list: Candidate[], i: number): void {
   const c = list[i];
   const first = c.refs[0];
   if (c.type === 'inodes' || c.type === 'indirect') {
@@ -574,9 +545,15 @@ function move(s: WriteSession, io: BlockIo, src: SourceReader, list: Candidate[]
   }
   const bytes = src.bytesOf(i);
   const to = s.freemap.allocate(first.bref.type, bytes.length, first.bref.key);
-  io.write(to, bytes);
+  // the run's device gathers these dense writes into large ones (gather-source.ts)
+  s.writeBlock(to, bytes);
   for (const v of c.refs) {
-    const p = parentChain(s, v);
+    // siblings share their parent's visit: find its chain once, not from the root for each
+    let p = parents.get(v.parent!);
+    if (!p) {
+      p = parentChain(s, v);
+      parents.set(v.parent!, p);
+    }
     s.tree.editSlot(p, v.index, (b) => {
       b.dataOff = to;
       b.mirrorTid = s.tid;
