@@ -5,7 +5,9 @@
 //   H2KIT_DF_BIN=/path/to/bin npm run bench   also fsck_hammer2, hammer2 show and makefs
 //   H2KIT_BENCH_SCALE=0.05                a twentieth of the data (for development)
 //   H2KIT_BENCH_ROUNDS=3                  rounds per job (the median is reported)
+//   H2KIT_BENCH_INODES=1000000            inodes of the memory-figure image (default 1M x scale)
 //   npm run bench -- --prepare            only generate (and cache) the data
+//   H2KIT_BENCH_JOBS=fsck,memory,show,mkfs,reblock   the jobs to run
 //
 // Generated trees and images are cached under os.tmpdir()/h2kit-bench-cache (H2KIT_BENCH_CACHE),
 // keyed by their parameters, so a second run does not make them again.
@@ -18,7 +20,7 @@ const C = require('./common');
 const DF = process.env.H2KIT_DF_BIN || '';
 const ROUNDS = Math.max(1, Number(process.env.H2KIT_BENCH_ROUNDS || 3));
 const FILES = Math.max(500, Math.round(100000 * C.SCALE));
-const MANY = Math.max(5000, Math.round(1000000 * C.SCALE));
+const MANY = Number(process.env.H2KIT_BENCH_INODES) || Math.max(5000, Math.round(1000000 * C.SCALE));
 const FRAG_FILES = Math.max(40, Math.round(2000 * C.SCALE));
 const SIZE = 8n << 30n;
 const df = (tool) => path.join(DF, tool);
@@ -109,7 +111,9 @@ function showJob(img, blockrefs) {
   fs.rmSync(theirs, { force: true });
 }
 
-function mkfsJob(root) {
+function mkfsJob(tree) {
+  // the tree itself, not a link to it (mkfs --root takes a directory)
+  const root = fs.realpathSync(tree);
   const { bytes, files } = C.treeBytes(root);
   const img = scratch('mkfs.img');
   const r = sideBySide(
@@ -183,6 +187,7 @@ function print() {
   const side = DF ? 'DragonFly (or copy)' : 'other side';
   const head = ['job', 'h2kit wall', 'cpu', 'peak RSS', 'throughput', `${side} wall`, 'cpu', 'peak RSS', 'ratio wall', 'ratio cpu', 'target'];
   const lines = rows.map((r) => {
+    if (r.failed) return [r.job, 'failed', '-', '-', r.failed.slice(0, 60), '-', '-', '-', '-', '-', '-'];
     const o = r.df;
     const rw = o ? (r.inverse ? o.wall / r.h2kit.wall : r.h2kit.wall / o.wall) : NaN;
     const rc = o ? (r.inverse ? o.cpu / r.h2kit.cpu : r.h2kit.cpu / o.cpu) : NaN;
@@ -198,6 +203,12 @@ function print() {
   for (const r of rows) if (r.note) console.log(`${r.job}: ${r.note}`);
 }
 
+const JOBS = new Set((process.env.H2KIT_BENCH_JOBS || 'fsck,memory,show,mkfs,reblock').split(','));
+
+function buildMany(p) {
+  execFileSync(process.execPath, [path.join(__dirname, 'images.js'), '--inodes', p, String(MANY)], { stdio: 'inherit' });
+}
+
 function main() {
   const t0 = Date.now();
   console.log(`h2kit benchmark table: scale ${C.SCALE} (${FILES} files, ${MANY} inodes), ${ROUNDS} rounds, ${os.cpus().length} cores, load ${os.loadavg()[0].toFixed(1)}`);
@@ -208,27 +219,35 @@ function main() {
     fs.mkdirSync(path.dirname(p), { recursive: true });
     execFileSync(process.execPath, [path.join(__dirname, 'images.js'), '--fragmented', p, String(FRAG_FILES)], { stdio: 'inherit' });
   });
-  const many = C.cached(`img-inodes-${MANY}.img`, (p) => {
-    execFileSync(process.execPath, [path.join(__dirname, 'images.js'), '--inodes', p, String(MANY)], { stdio: 'inherit' });
-  });
+  if (JOBS.has('memory')) C.cached(`img-inodes-${MANY}.img`, buildMany);
   if (process.argv.includes('--prepare')) return;
   const label = DF ? 'makefs image' : 'h2kit image';
-  console.log('  fsck...');
-  const small = fsckJob(img, `${label}, ${FILES} files`);
-  console.log('  fsck at more inodes...');
+  // a job that fails is a row saying so; the others still run
+  const attempt = (name, fn) => {
+    if (!JOBS.has(name)) return undefined;
+    console.log(`  ${name}...`);
+    try {
+      return fn();
+    } catch (e) {
+      rows.push({ job: name, failed: String(e.message || e).split('\n')[0] });
+      return undefined;
+    }
+  };
+  const small = attempt('fsck', () => fsckJob(img, `${label}, ${FILES} files`));
   // one round: the memory figure is what this is for, and the walk is long
-  const big = fsckJob(many, `${MANY} inodes, 1 round`, 1);
-  console.log('  dump show...');
-  showJob(img, small.blockrefs);
-  console.log('  mkfs --root...');
-  mkfsJob(root);
-  console.log('  reblock...');
-  reblockJob(`fragmented, ${FRAG_FILES} files half deleted`, frag, []);
-  reblockJob(`${label}, --fill-level 100`, img, ['--fill-level', '100']);
+  const big = attempt('memory', () => fsckJob(C.cached(`img-inodes-${MANY}.img`, buildMany), `${MANY} inodes, 1 round`, 1));
+  attempt('show', () => showJob(img, small ? small.blockrefs : NaN));
+  attempt('mkfs', () => mkfsJob(root));
+  attempt('reblock', () => {
+    reblockJob(`fragmented, ${FRAG_FILES} files half deleted`, frag, []);
+    reblockJob(`${label}, --fill-level 100`, img, ['--fill-level', '100']);
+  });
   print();
-  const grow = ((big.h2kit.rssKiB - small.h2kit.rssKiB) * 1024) / (big.inodes - small.inodes);
-  console.log(`fsck memory: ${(small.h2kit.rssKiB / 1024).toFixed(0)} MiB at ${small.inodes} inodes, ${(big.h2kit.rssKiB / 1024).toFixed(0)} MiB at ${big.inodes}: ` +
-    `${grow.toFixed(0)} bytes per inode beyond (target <= 100)` + (big.df ? `; fsck_hammer2 ${(big.df.rssKiB / 1024).toFixed(0)} MiB at ${big.inodes}` : ''));
+  if (small && big) {
+    const grow = ((big.h2kit.rssKiB - small.h2kit.rssKiB) * 1024) / (big.inodes - small.inodes);
+    console.log(`fsck memory: ${(small.h2kit.rssKiB / 1024).toFixed(0)} MiB at ${small.inodes} inodes, ${(big.h2kit.rssKiB / 1024).toFixed(0)} MiB at ${big.inodes}: ` +
+      `${grow.toFixed(0)} bytes per inode beyond (target <= 100)` + (big.df ? `; fsck_hammer2 ${(big.df.rssKiB / 1024).toFixed(0)} MiB at ${big.inodes}` : ''));
+  }
   if (!DF) console.log('For the ratios against DragonFly, set H2KIT_DF_BIN to a directory holding fsck_hammer2, hammer2 and makefs.');
   console.log(`Medians of ${ROUNDS} rounds; wall times depend on what else runs (load ${os.loadavg()[0].toFixed(1)} now); ${((Date.now() - t0) / 1000).toFixed(0)} s in all.`);
 }
