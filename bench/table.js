@@ -150,6 +150,10 @@ function reblockJob(label, base, args) {
   let blocks = 0;
   const ours = () => {
     execFileSync('cp', ['--sparse=always', base, img]);
+    // the copy's own dirty pages go out first, or reblock's first fsync would pay for them
+    const fd = fs.openSync(img, 'r+');
+    fs.fsyncSync(fd);
+    fs.closeSync(fd);
     const r = must(C.h2kit(['reblock', '--json', ...args, img], { out }), 'h2kit reblock');
     const j = JSON.parse(fs.readFileSync(out, 'utf8'));
     moved = Number(BigInt(j.bytesMoved ?? j.bytes_moved));
