@@ -63,7 +63,8 @@ function tree() {
 }
 
 /** The shared 100k image: made by makefs when the DragonFly tools are there (as in the issue), else by h2kit. */
-function image(root) {
+function image(tree) {
+  const root = fs.realpathSync(tree);
   if (DF) {
     return C.cached(`img-makefs-lz4-${FILES}.img`, (p) => {
       execFileSync(df('makefs'), ['-t', 'hammer2', '-Z', '-s', String(SIZE), '-o', 'c=lz4', p, root], { stdio: 'ignore' });
