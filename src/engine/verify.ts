@@ -107,11 +107,18 @@ export function verifyFilesystem(chains: ChainReader): VerifyReport {
  * mark every one of them allocated, or the allocator could hand out live space. Returns the
  * granules the topology uses.
  */
-export function requireSoundTopology(chains: ChainReader, fm: Freemap, what: string): { used: Set<bigint>; leaks: bigint[] } {
+export function requireSoundTopology(
+  chains: ChainReader,
+  fm: Freemap,
+  what: string,
+  /** sees every sound visit of the same walk (reblock plans its moves in it rather than walk again) */
+  each: (v: Visit) => void = () => undefined,
+): { used: Set<bigint>; leaks: bigint[] } {
   const used = topologyGranules(chains, false, (v) => {
     if (v.error || (v.check && !v.check.ok)) {
       throw new H2Error(`${what}: the topology is damaged (${v.error ?? `a check code fails at 0x${v.bref.dataOff.toString(16)}`}); run h2kit fsck -y first`);
     }
+    each(v);
   });
   const { holes, leaks } = compareFreemap(chains, used, fm);
   if (holes.length > 0) throw new H2Error(`${what}: the freemap marks ${holes.length} granules in use as free; run h2kit fsck -y first`);

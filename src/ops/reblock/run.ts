@@ -27,9 +27,10 @@ import {
 } from '../../format/constants';
 import { Blockref, brefBytes, brefRadix, makeDataOff } from '../../format/blockref';
 import { decodeInode, inodeNameBytes } from '../../format/inode';
-import { H2Error } from '../../engine/errors';
+import { H2Error, MediaError } from '../../engine/errors';
 import { Visit, headerRootBref, walkTree } from '../../engine/walk';
-import { WritableSource } from '../../engine/writable-device';
+import { WritableDevice, WritableSource } from '../../engine/writable-device';
+import { GatherSource } from './gather-source';
 import { WriteSession } from '../../engine/write-session';
 import { WriteRun } from '../../engine/write-run';
 import { UndoLog, UndoOptions } from '../../engine/undo-log';
@@ -251,51 +252,72 @@ interface Candidate {
 }
 
 /** The blocks to move, in walk order (per PFS, per inode, by key), and the counters of what was seen. */
-function candidates(s: WriteSession, plan: PlanState, opts: ReblockOptions, counters: Record<ItemType, Counter>, count: boolean): { list: Candidate[]; shared: number } {
-  const sources = new Set(plan.sources);
-  const byOff = new Map<bigint, Candidate>();
-  const order: Candidate[] = [];
-  const outOfScope = new Set<bigint>();
-  let pfsNames: Map<bigint, string> | null = null;
-  for (const v of walkTree(s.chains, headerRootBref(s.chains, BREF_TYPE_VOLUME), { readData: false })) {
+class Candidates {
+  private readonly sources: Set<bigint>;
+  private readonly byOff = new Map<bigint, Candidate>();
+  private readonly order: Candidate[] = [];
+  private readonly outOfScope = new Set<bigint>();
+  private pfsNames: Map<bigint, string> | null = null;
+
+  constructor(
+    plan: PlanState,
+    private readonly opts: ReblockOptions,
+    private readonly counters: Record<ItemType, Counter>,
+    private readonly count: boolean,
+  ) {
+    this.sources = new Set(plan.sources);
+  }
+
+  /** One visit of a walk of the committed tree. */
+  visit(v: Visit): void {
     const b = v.bref;
-    if (b.type === BREF_TYPE_VOLUME || brefRadix(b) === 0) continue;
+    if (b.type === BREF_TYPE_VOLUME || brefRadix(b) === 0) return;
     const type = typeOf(b);
-    if (!type) continue;
+    if (!type) return;
     const inodes = v.path.filter((p) => p.type === BREF_TYPE_INODE);
     if (inodes.length === 1 && b.type === BREF_TYPE_INODE && v.data.length) {
-      pfsNames ??= new Map();
-      pfsNames.set(b.key, pfsNameOf(v));
+      this.pfsNames ??= new Map();
+      this.pfsNames.set(b.key, pfsNameOf(v));
     }
-    const inScope = scoped(v, inodes, opts, pfsNames);
-    if (count && inScope) counters[type].seen++;
+    const inScope = scoped(v, inodes, this.opts, this.pfsNames);
+    if (this.count && inScope) this.counters[type].seen++;
     const off = b.dataOff & OFF_MASK;
-    if (!sources.has(segOf(off))) continue;
-    if (!inScope || !opts.types.has(type)) {
-      outOfScope.add(off);
-      continue;
+    if (!this.sources.has(segOf(off))) return;
+    if (!inScope || !this.opts.types.has(type)) {
+      this.outOfScope.add(off);
+      return;
     }
-    const had = byOff.get(off);
+    const had = this.byOff.get(off);
     if (had) {
       had.refs.push(v);
-      continue;
+      return;
     }
     const c: Candidate = { off, type, bytes: brefBytes(b), refs: [v] };
-    byOff.set(off, c);
-    order.push(c);
+    this.byOff.set(off, c);
+    this.order.push(c);
   }
-  let shared = 0;
-  const list = order.filter((c) => {
-    const leaf = c.type === 'data' || c.type === 'dirents';
-    const whole = !outOfScope.has(c.off);
-    // a shared leaf moves for all its references; shared metadata stays (snapshots share it)
-    if (!whole || (c.refs.length > 1 && !leaf)) {
-      shared++;
-      return false;
-    }
-    return true;
-  });
-  return { list, shared };
+
+  result(): { list: Candidate[]; shared: number } {
+    let shared = 0;
+    const list = this.order.filter((c) => {
+      const leaf = c.type === 'data' || c.type === 'dirents';
+      const whole = !this.outOfScope.has(c.off);
+      // a shared leaf moves for all its references; shared metadata stays (snapshots share it)
+      if (!whole || (c.refs.length > 1 && !leaf)) {
+        shared++;
+        return false;
+      }
+      return true;
+    });
+    return { list, shared };
+  }
+}
+
+/** The candidates of a later batch: a walk of the tree the last commit left. */
+function candidates(s: WriteSession, plan: PlanState, opts: ReblockOptions, counters: Record<ItemType, Counter>): { list: Candidate[]; shared: number } {
+  const c = new Candidates(plan, opts, counters, false);
+  for (const v of walkTree(s.chains, headerRootBref(s.chains, BREF_TYPE_VOLUME), { readData: false })) c.visit(v);
+  return c.result();
 }
 
 function pfsNameOf(v: Visit): string {
@@ -331,7 +353,8 @@ export async function runReblock(spec: string, opts: ReblockOptions): Promise<Re
   const counters = emptyCounters();
   let plan: PlanState;
   let before: SegmentFill[];
-  const run = await WriteRun.open(spec, { purpose: 'reblock', opener: opts.opener, undo: opts.dryRun ? undefined : opts.undo });
+  const opener = (p: string): WritableSource => new GatherSource(opts.opener ? opts.opener(p) : WritableDevice.open(p, { purpose: 'reblock' }));
+  const run = await WriteRun.open(spec, { purpose: 'reblock', opener, undo: opts.dryRun ? undefined : opts.undo });
   let s: WriteSession;
   try {
     s = run.session();
@@ -370,7 +393,8 @@ export async function runReblock(spec: string, opts: ReblockOptions): Promise<Re
     stopped,
   });
   try {
-    requireSoundTopology(s.chains, s.freemap, spec);
+    // The sources come from the freemap as it stands, so the soundness walk can also collect
+    // the first batch's candidates: one walk of the tree instead of two.
     before = s.freemap.segmentUsage();
     if (opts.resume) {
       plan = decodeResumeKey(opts.resume);
@@ -379,7 +403,9 @@ export async function runReblock(spec: string, opts: ReblockOptions): Promise<Re
       const p = planSources(before, opts.fillLevel);
       plan = { fillLevel: opts.fillLevel, sources: p.sources, frontier: p.frontier, dests: [], cursor: null, gaps: [] };
     }
-    const first = candidates(s, plan, opts, counters, true);
+    const collect = new Candidates(plan, opts, counters, true);
+    requireSoundTopology(s.chains, s.freemap, spec, (v) => collect.visit(v));
+    const first = collect.result();
     plannedBlocks = first.list.length;
     plannedBytes = first.list.reduce((n, c) => n + BigInt(c.bytes), 0n);
     sharedSkipped = first.shared;
@@ -401,19 +427,20 @@ export async function runReblock(spec: string, opts: ReblockOptions): Promise<Re
       let batch = 0n;
       let rest = list.length;
       const moved = emptyCounters();
-      const io = new BlockIo(s);
+      const src = new SourceReader(s, list);
+      const parents = new Map<Visit, Chain>();
       try {
-        for (const c of list) {
+        for (let i = 0; i < list.length; i++) {
+          const c = list[i];
           if (batch >= opts.commitEveryBytes) break;
           // keep room for this block and the parents its move rewrites
           if (placer.room() < BigInt(c.bytes) * 4n + PARENT_ROOM) throw new NoRoom();
-          move(s, io, c);
+          move(s, src, parents, list, i);
           moved[c.type].moved++;
           batch += BigInt(c.bytes);
           rest--;
           opts.progress?.(bytesMoved + batch, plannedBytes);
         }
-        io.flush();
         if (batch > 0n || s.recovered > 0) {
           s.commit();
           commits++;
@@ -438,7 +465,7 @@ export async function runReblock(spec: string, opts: ReblockOptions): Promise<Re
         stopped = 'time-limit';
         break;
       }
-      list = candidates(s, plan, opts, counters, false).list;
+      list = candidates(s, plan, opts, counters).list;
       if (list.length === 0) break;
     }
     after = s.freemap.segmentUsage();
@@ -453,52 +480,87 @@ export async function runReblock(spec: string, opts: ReblockOptions): Promise<Re
 class NoRoom extends Error {}
 
 /**
- * The dense destination writes are gathered into large contiguous writes: the same bytes in far
- * fewer system calls. (Reading whole source segments instead of blocks was tried: it reads the
- * segments' holes too and came out slower.)
+ * The leaves a batch copies, read ahead in disk order: a window of the next candidates (in walk
+ * order) is sorted by source offset and read in runs of adjacent blocks, one read per run
+ * instead of one per block. Runs stay inside one 4 MiB segment, so never cross a volume.
  */
-class BlockIo {
-  private pendingAt = -1n;
-  private pending: Uint8Array[] = [];
-  private pendingBytes = 0;
+class SourceReader {
+  private readonly ready = new Map<bigint, Uint8Array>();
+  private next = 0;
 
-  constructor(private readonly s: WriteSession) {}
+  constructor(
+    private readonly s: WriteSession,
+    private readonly list: Candidate[],
+  ) {}
 
-
-  write(to: bigint, bytes: Uint8Array): void {
-    const off = to & OFF_MASK;
-    if (this.pendingBytes > 0 && (off !== this.pendingAt + BigInt(this.pendingBytes) || this.pendingBytes + bytes.length > WRITE_GATHER)) this.flush();
-    if (this.pendingBytes === 0) this.pendingAt = off;
-    this.pending.push(bytes);
-    this.pendingBytes += bytes.length;
+  /** The physical bytes of `list[i]`, a leaf. */
+  bytesOf(i: number): Uint8Array {
+    const c = this.list[i];
+    if (!this.ready.has(c.off)) this.readAhead(i);
+    const got = this.ready.get(c.off);
+    if (!got) return this.s.chains.readPhysical(c.refs[0].bref);
+    this.ready.delete(c.off);
+    return got;
   }
 
-  flush(): void {
-    if (this.pendingBytes === 0) return;
-    this.s.writeBlock(this.pendingAt, this.pending.length === 1 ? this.pending[0] : Buffer.concat(this.pending));
-    this.pending = [];
-    this.pendingBytes = 0;
+  private readAhead(from: number): void {
+    this.ready.clear();
+    const window: Candidate[] = [];
+    let bytes = 0;
+    for (let i = Math.max(from, this.next); i < this.list.length && bytes < READ_AHEAD_BYTES; i++) {
+      const c = this.list[i];
+      this.next = i + 1;
+      if (c.type !== 'data' && c.type !== 'dirents') continue;
+      window.push(c);
+      bytes += c.bytes;
+    }
+    window.sort((a, b) => (a.off < b.off ? -1 : a.off > b.off ? 1 : 0));
+    for (let i = 0; i < window.length; ) {
+      let j = i + 1;
+      let end = window[i].off + BigInt(window[i].bytes);
+      while (j < window.length && window[j].off === end && segOf(end) === segOf(window[i].off)) {
+        end += BigInt(window[j].bytes);
+        j++;
+      }
+      const at = window[i].off;
+      const run = this.s.vols.read(at, Number(end - at));
+      if (run.length !== Number(end - at)) throw new MediaError(`short read of ${end - at} bytes at 0x${at.toString(16)}`);
+      for (let k = i; k < j; k++) {
+        const o = Number(window[k].off - at);
+        this.ready.set(window[k].off, run.subarray(o, o + window[k].bytes));
+      }
+      i = j;
+    }
   }
 }
 
-const WRITE_GATHER = 1 << 20;
+/** Leaf bytes read ahead at a time. */
+const READ_AHEAD_BYTES = 16 << 20;
+
 
 /** Room kept for the parents a batch rewrites (inodes and indirect blocks up to the root). */
 const PARENT_ROOM = 1n << 20n;
 
 /** Move one block (every reference to it). */
-function move(s: WriteSession, io: BlockIo, c: Candidate): void {
+function move(s: WriteSession, src: SourceReader, parents: Map<Visit, Chain>, list: Candidate[], i: number): void {
+  const c = list[i];
   const first = c.refs[0];
   if (c.type === 'inodes' || c.type === 'indirect') {
     // copy-on-write: the commit writes it, and its parents, to the destination
     s.tree.setDirty(s.chainOf(first));
     return;
   }
-  const bytes = s.chains.readPhysical(first.bref);
+  const bytes = src.bytesOf(i);
   const to = s.freemap.allocate(first.bref.type, bytes.length, first.bref.key);
-  io.write(to, bytes);
+  // the run's device gathers these dense writes into large ones (gather-source.ts)
+  s.writeBlock(to, bytes);
   for (const v of c.refs) {
-    const p = parentChain(s, v);
+    // siblings share their parent's visit: find its chain once, not from the root for each
+    let p = parents.get(v.parent!);
+    if (!p) {
+      p = parentChain(s, v);
+      parents.set(v.parent!, p);
+    }
     s.tree.editSlot(p, v.index, (b) => {
       b.dataOff = to;
       b.mirrorTid = s.tid;
