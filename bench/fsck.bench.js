@@ -11,20 +11,8 @@ const path = require('node:path');
 const scale = Number(process.env.H2KIT_BENCH_SCALE || 1);
 const SIZES = [10000, 30000, 100000].map((n) => Math.max(100, Math.round(n * scale)));
 
-function makeTree(root, nFiles) {
-  fs.mkdirSync(root);
-  let x = 4242;
-  const rnd = () => (x = (Math.imul(x, 1103515245) + 12345) >>> 0);
-  for (let d = 0; d * 500 < nFiles; d++) {
-    const dir = path.join(root, `d${d}`);
-    fs.mkdirSync(dir);
-    for (let i = 0; i < 500 && d * 500 + i < nFiles; i++) {
-      // most files small enough to live in the inode, some spanning several blocks
-      const size = i % 10 === 0 ? 20000 + (rnd() % 200000) : 50 + (rnd() % 2000);
-      fs.writeFileSync(path.join(dir, `file-${i}`), Buffer.alloc(size, `${d}/${i} `));
-    }
-  }
-}
+// the issue-14 tree, as the table's fsck row uses
+const { makeTree } = require('./common');
 
 if (process.argv[2] === '--build') {
   const [, , , root, img] = process.argv;

@@ -6,38 +6,8 @@ const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
 
-const REF = process.env.H2KIT_REFERENCE || path.resolve(__dirname, '../test/fixtures/reference');
 const scale = Number(process.env.H2KIT_BENCH_SCALE || 1);
 const FILES = Math.max(40, Math.round(2000 * scale));
-
-async function build(img) {
-  const E = require('../dist/src/engine');
-  const F = require('../dist/src/format');
-  await F.initXxh64();
-  let x = 99;
-  const rnd = () => (x = (Math.imul(x, 1103515245) + 12345) >>> 0);
-  let s = await E.WriteSession.open(img, { purpose: 'bench' });
-  let w = new E.FsWriter(s);
-  let pfs = w.pfsRoot('DATA');
-  const dir = w.create(pfs, pfs, Buffer.from('d'), { type: F.OBJTYPE_DIRECTORY, mode: 0o755, mtime: 0n });
-  for (let i = 0; i < FILES; i++) {
-    const size = i % 2 ? 500 + (rnd() % 3000) : 100000 + (rnd() % 300000);
-    const b = Buffer.alloc(size);
-    for (let k = 0; k + 4 <= size; k += 4) b.writeUInt32LE(rnd(), k);
-    const f = w.create(pfs, dir, Buffer.from(`f${i}`), { type: F.OBJTYPE_REGFILE, mode: 0o644, mtime: 0n });
-    w.writeContents(f, b);
-    w.finish(f);
-  }
-  s.commit();
-  s.close();
-  s = await E.WriteSession.open(img, { purpose: 'bench' });
-  w = new E.FsWriter(s);
-  pfs = w.pfsRoot('DATA');
-  const d = w.resolve(pfs, 'd');
-  for (let i = 0; i < FILES; i++) if (i % 4 < 2) w.unlink(pfs, d, Buffer.from(`f${i}`));
-  s.commit();
-  s.close();
-}
 
 async function reblock(img) {
   const R = require('../dist/src/ops/reblock');
@@ -49,14 +19,13 @@ async function reblock(img) {
   console.log(JSON.stringify({ s, moved: Number(r.bytesMoved), blocks: Object.values(r.counters).reduce((n, c) => n + c.moved, 0), freed: r.segmentsFreed, partial: [r.partialBefore, r.partialAfter], rss: process.resourceUsage().maxRSS }));
 }
 
-if (process.argv[2] === '--build') build(process.argv[3]).catch((e) => { console.error(e); process.exit(1); });
-else if (process.argv[2] === '--reblock') reblock(process.argv[3]).catch((e) => { console.error(e); process.exit(1); });
+if (process.argv[2] === '--reblock') reblock(process.argv[3]).catch((e) => { console.error(e); process.exit(1); });
 else {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'h2kit-bench-reblock-'));
   try {
-    execFileSync('tar', ['-xzf', path.join(REF, 'n10g.img.tar.gz'), '-C', dir]);
-    const img = path.join(dir, 'n10g.img');
-    if (spawnSync(process.execPath, [__filename, '--build', img], { stdio: 'inherit' }).status !== 0) process.exit(1);
+    const img = path.join(dir, 'fragmented.img');
+    // the same image as the table's reblock row (bench/images.js)
+    if (spawnSync(process.execPath, [path.join(__dirname, 'images.js'), '--fragmented', img, String(FILES)], { stdio: 'inherit' }).status !== 0) process.exit(1);
     const out = spawnSync(process.execPath, [__filename, '--reblock', img], { encoding: 'utf8' });
     if (out.status !== 0) { console.error(out.stderr); process.exit(1); }
     const r = JSON.parse(out.stdout.trim().split('\n').pop());
