@@ -187,6 +187,11 @@ function copyOf(data: Uint8Array, from: number, len: number): Uint8Array {
   return out;
 }
 
+function anyLive(table: Uint8Array, at: number, count: number): boolean {
+  for (let i = 0; i < count; i++) if (table[at + i * BLOCKREF_BYTES] !== BREF_TYPE_EMPTY) return true;
+  return false;
+}
+
 function encodeTable(brefs: readonly Blockref[]): Uint8Array {
   const out = new Uint8Array(brefs.length * BLOCKREF_BYTES);
   brefs.forEach((b, i) => encodeBlockref(b, out, i * BLOCKREF_BYTES));
@@ -248,7 +253,8 @@ export function* walkTables(chains: ChainReader, root: Blockref, opts: { readAhe
           } catch (e) {
             kidsError = (e as Error).message;
           }
-        } else if (!(data[META.opFlags] & OPFLAG_DIRECTDATA)) {
+        } else if (!(data[META.opFlags] & OPFLAG_DIRECTDATA) && anyLive(data, INODE_U_OFF, SET_COUNT)) {
+          // (most small or empty files have none: no copy for them)
           kids = copyOf(data, INODE_U_OFF, SET_COUNT * BLOCKREF_BYTES);
         }
       } else if (type === BREF_TYPE_INDIRECT || type === BREF_TYPE_FREEMAP_NODE) {

@@ -219,7 +219,7 @@ export function topologyPass(chains: ChainReader, add: (p: Problem) => void, opt
       }
       // only the fields the checks read (a full decode copies 1 KiB)
       const inode = type === BREF_TYPE_INODE ? inodeFields(v.data) : null;
-      const kidInodes = type === BREF_TYPE_INODE ? [...inodes, bref()] : inodes;
+      const kidInodes = type === BREF_TYPE_INODE && v.kidsCount > 0 ? [...inodes, bref()] : inodes;
       v.tag = kidInodes;
       if (v.kids && v.kidsCount > 0 && !tableOrdered(v.kids, v.kidsAt, v.kidsCount)) {
         checkOrder(decodeBlockrefs(v.kids, v.kidsAt, v.kidsCount), bref(), kidInodes, report);
