@@ -4,7 +4,7 @@
  * unsigned 32-bit halves, data_off's offset as a Number (exact below 2^53 bytes), and the full
  * Blockref (decodeBlockref) only when a finding must be reported. Layout: see blockref.ts.
  */
-import { Blockref, CHECK_OFF, EMBED_OFF, decodeBlockref } from './blockref';
+import { Blockref, CHECK_BYTES, CHECK_OFF, EMBED_BYTES, EMBED_OFF, decodeBlockref } from './blockref';
 import { CHECK_DISABLED, CHECK_FREEMAP, CHECK_ISCSI32, CHECK_NONE, CHECK_XXHASH64, decCheck } from './constants';
 import { verifyCheck } from './check';
 import { crc32c } from './crc32c';
@@ -41,7 +41,7 @@ export const bvOffsetExact = (b: Uint8Array, o: number): boolean => u32At(b, o +
 export const bvStatData = (b: Uint8Array, o: number): number => u64NumAt(b, o + EMBED_OFF);
 export const bvStatInodes = (b: Uint8Array, o: number): number => u64NumAt(b, o + EMBED_OFF + 8);
 /** The check union's bytes, shared with the table. */
-export const bvCheckBytes = (b: Uint8Array, o: number): Uint8Array => b.subarray(o + CHECK_OFF, o + CHECK_OFF + 64);
+export const bvCheckBytes = (b: Uint8Array, o: number): Uint8Array => b.subarray(o + CHECK_OFF, o + CHECK_OFF + CHECK_BYTES);
 
 /** (aHi, aLo) > (bHi, bLo) for 64-bit values split in unsigned halves. */
 export const gt64 = (aHi: number, aLo: number, bHi: number, bLo: number): boolean => aHi > bHi || (aHi === bHi && aLo > bLo);
@@ -75,6 +75,30 @@ export function bvKeyEnd(b: Uint8Array, o: number, out: Float64Array | number[])
 
 /** The blockref at `o` as an object (a private copy): for findings and the rare exact paths. */
 export const bvBlockref = (b: Uint8Array, o: number): Blockref => decodeBlockref(b, o);
+
+/**
+ * The blockref at `o` as an object whose embed and check areas are views of `b` (no copy): for
+ * a table nothing rewrites, like the walk's private copies, when the object is needed at every
+ * entry of a kind (fsck's inodes and dirents).
+ */
+export function bvBlockrefShared(b: Uint8Array, o: number): Blockref {
+  return {
+    type: b[o],
+    methods: b[o + 0x01],
+    copyid: b[o + 0x02],
+    keybits: b[o + 0x03],
+    vradix: b[o + 0x04],
+    flags: b[o + 0x05],
+    leafCount: b[o + 0x06] | (b[o + 0x07] << 8),
+    key: u64At(b, o + 0x08),
+    mirrorTid: u64At(b, o + 0x10),
+    modifyTid: u64At(b, o + 0x18),
+    dataOff: u64At(b, o + 0x20),
+    updateTid: u64At(b, o + 0x28),
+    embed: b.subarray(o + EMBED_OFF, o + EMBED_OFF + EMBED_BYTES),
+    check: b.subarray(o + CHECK_OFF, o + CHECK_OFF + CHECK_BYTES),
+  };
+}
 
 /**
  * Whether `data` matches the check code of the blockref at `o` (verifyCheck's verdict without

@@ -5,6 +5,7 @@
 import fc from 'fast-check';
 import { decodeBlockref, keyEnd, brefOffset, brefRadix, embedStats, setCheck } from '../../src/format';
 import {
+  bvBlockrefShared,
   bvKey,
   bvKeyEnd,
   bvKeyHi,
@@ -52,6 +53,7 @@ describe('blockref views', () => {
         bvKeyEnd(table, o, end);
         expect(halves(end[0], end[1])).toBe(keyEnd(b));
         expect(u64At(table, o + 0x20)).toBe(b.dataOff);
+        expect(bvBlockrefShared(table, o)).toEqual(b);
       }),
       { numRuns: 500 },
     );

@@ -7,6 +7,7 @@
 import { Blockref, EmbedStats, childStats, decodeBlockrefs, embedDirent, embedStats, keyEnd } from '../../format/blockref';
 import {
   bvBlockref,
+  bvBlockrefShared,
   bvKey,
   bvKeyEnd,
   bvKeyHi,
@@ -124,7 +125,8 @@ export function topologyPass(chains: ChainReader, add: (p: Problem) => void, opt
   let pfs: PfsFacts | null = null;
   let v!: TableVisit;
   let cur: Blockref | null = null;
-  const bref = (): Blockref => (cur ??= bvBlockref(v.table, v.at));
+  // (views of the walk's private table copy: inodes and dirents need one each, so no copy)
+  const bref = (): Blockref => (cur ??= bvBlockrefShared(v.table, v.at));
   const here = (): Location => at(bref());
   const report: Report = (code, loc, detail = '') => {
     if (opts.pfs !== undefined && pfs && !pfs.selected) return;
