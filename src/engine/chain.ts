@@ -11,6 +11,7 @@ import {
   decodeBlockrefs,
 } from '../format/blockref';
 import { hex64 } from '../format/bytes';
+import { bvBlockref, bvOffset, bvOffsetExact, bvRadix } from '../format/blockref-view';
 import { CheckResult, verifyCheck } from '../format/check';
 import { decompressBlock } from '../format/compress';
 import {
@@ -74,6 +75,23 @@ export class ChainReader {
     const off = brefOffset(bref);
     const data = via ? via.read(off, bytes) : this.vols.read(off, bytes);
     if (data.length !== bytes) throw new MediaError(`${describeBref(bref)}: short read, ${data.length} of ${bytes} bytes`);
+    this.blocksRead++;
+    this.bytesRead += bytes;
+    return data;
+  }
+
+  /**
+   * readPhysical of the blockref stored at `at` in `table` (a block table's bytes), without
+   * decoding it: the blockref is decoded only for an error message.
+   */
+  readPhysicalAt(table: Uint8Array, at: number, via?: ReadAheadWindow): Uint8Array {
+    const radix = bvRadix(table, at);
+    if (radix === 0) return new Uint8Array(0);
+    if (radix > RADIX_MAX || !bvOffsetExact(table, at)) return this.readPhysical(bvBlockref(table, at), via);
+    const bytes = 2 ** radix;
+    const off = BigInt(bvOffset(table, at));
+    const data = via ? via.read(off, bytes) : this.vols.read(off, bytes);
+    if (data.length !== bytes) throw new MediaError(`${describeBref(bvBlockref(table, at))}: short read, ${data.length} of ${bytes} bytes`);
     this.blocksRead++;
     this.bytesRead += bytes;
     return data;

@@ -30,13 +30,17 @@ export class TraversalGuard {
 
   /** null to go on, or why this blockref must not be entered. */
   check(bref: Blockref, depth: number): string | null {
+    return this.checkAt(bref.type, brefRadix(bref), Number(bref.dataOff & OFF_MASK), depth);
+  }
+
+  /** check() from the fields: the type, the size radix and the offset as a Number. */
+  checkAt(type: number, radix: number, off: number, depth: number): string | null {
     if (depth > MAX_TREE_DEPTH) {
       this.skipped++;
       return `tree deeper than ${MAX_TREE_DEPTH} levels (a blockref cycle?)`;
     }
-    if (brefRadix(bref) === 0 || bref.type === BREF_TYPE_DATA) return null;
-    const off = bref.dataOff & OFF_MASK;
-    const slot = this.blocks.intern(Number(off));
+    if (radix === 0 || type === BREF_TYPE_DATA) return null;
+    const slot = this.blocks.intern(off);
     if (slot >= this.visits.length) {
       const more = new Uint16Array(Math.max(slot + 1, this.visits.length * 2));
       more.set(this.visits);

@@ -3,7 +3,8 @@
  * block once and verifying its check code. A block whose check fails is reported and its
  * children are not followed: they would be garbage.
  */
-import { Blockref, brefBytes, emptyBlockref } from '../format/blockref';
+import { Blockref, brefBytes, emptyBlockref, encodeBlockref } from '../format/blockref';
+import { bvOffset, bvRadix, bvType, bvVerify } from '../format/blockref-view';
 import { CheckResult } from '../format/check';
 import {
   BREF_TYPE_DATA,
@@ -15,8 +16,13 @@ import {
   BLOCKREF_BYTES,
   BREF_TYPE_INODE,
   OFF_MASK,
+  BREF_TYPE_INDIRECT,
+  BREF_TYPE_FREEMAP_NODE,
+  INODE_BYTES,
+  OPFLAG_DIRECTDATA,
+  SET_COUNT,
 } from '../format/constants';
-import { INODE_U_OFF } from '../format/inode';
+import { INODE_U_OFF, META, inodeBlockset } from '../format/inode';
 import { VOL } from '../format/volume';
 import { ChainReader } from './chain';
 import { TraversalGuard } from './guard';
@@ -123,4 +129,165 @@ export function blockrefLocation(v: Visit): bigint | null {
   }
   const base = p.bref.dataOff & OFF_MASK;
   return base + (p.bref.type === BREF_TYPE_INODE ? BigInt(INODE_U_OFF) : 0n) + slot;
+}
+
+// ---- the table walk: blockrefs read in place ------------------------------------------------
+
+/**
+ * A block whose child table the table walk is going through: where its own blockref is
+ * stored, and what the consumer attached to it (the visit's `tag`). One per block with
+ * children, not per blockref.
+ */
+export interface Frame {
+  readonly table: Uint8Array;
+  readonly at: number;
+  readonly type: number;
+  readonly parent: Frame | null;
+  readonly tag: unknown;
+}
+
+/**
+ * One blockref of the table walk, read in place: `table` holds its 128 bytes at `at` (a
+ * private copy of the parent's table, valid for the whole walk). The walk reuses this object
+ * for every visit, so a consumer keeps what it needs, never the visit.
+ */
+export interface TableVisit {
+  table: Uint8Array;
+  at: number;
+  type: number;
+  /** size radix of data_off (0: no storage) */
+  radix: number;
+  /** physical bytes, valid until the next visit ('' for the header roots and blocks not read) */
+  data: Uint8Array;
+  /** the block was read and its check code does not match (verifyCheck tells the codes) */
+  checkFailed: boolean;
+  /** read error, or why the guard refused the blockref */
+  error: string | null;
+  depth: number;
+  /** the block holding this blockref (null for the root) */
+  parent: Frame | null;
+  /** this blockref's index in its parent's table */
+  index: number;
+  /** the children's table (entries `kidsAt + i * 128`), null when the block has none */
+  kids: Uint8Array | null;
+  kidsAt: number;
+  kidsCount: number;
+  /** why the children cannot be read (an inode block too short), or null */
+  kidsError: string | null;
+  /** set by the consumer during the visit: kept in the Frame of this block for its children */
+  tag: unknown;
+}
+
+const EMPTY_BYTES: Uint8Array = new Uint8Array(0);
+
+/** A private copy (a Node Buffer's `slice` would share the window's bytes). */
+function copyOf(data: Uint8Array, from: number, len: number): Uint8Array {
+  const out = new Uint8Array(len);
+  out.set(data.subarray(from, from + len));
+  return out;
+}
+
+function anyLive(table: Uint8Array, at: number, count: number): boolean {
+  for (let i = 0; i < count; i++) if (table[at + i * BLOCKREF_BYTES] !== BREF_TYPE_EMPTY) return true;
+  return false;
+}
+
+function encodeTable(brefs: readonly Blockref[]): Uint8Array {
+  const out = new Uint8Array(brefs.length * BLOCKREF_BYTES);
+  brefs.forEach((b, i) => encodeBlockref(b, out, i * BLOCKREF_BYTES));
+  return out;
+}
+
+/**
+ * walkTree's traversal, with every data block read and verified, for a checker that looks at
+ * each blockref once: no Blockref, Visit or path per entry. Each child table is copied once
+ * (read-ahead windows are reused) and its entries are read in place by blockref-view.ts.
+ */
+export function* walkTables(chains: ChainReader, root: Blockref, opts: { readAhead?: number; blocks?: NumberIndex; rootTag?: unknown }): Generator<TableVisit> {
+  const guard = new TraversalGuard(opts.blocks);
+  const window = opts.readAhead ? chains.readAhead(opts.readAhead) : undefined;
+  let sroot: Uint8Array | null = null;
+  let fmroot: Uint8Array | null = null;
+  const tables: Uint8Array[] = [encodeTable([root])];
+  const ats: number[] = [0];
+  const depths: number[] = [0];
+  const parents: (Frame | null)[] = [null];
+  const indexes: number[] = [0];
+  const v: TableVisit = {
+    table: tables[0], at: 0, type: 0, radix: 0, data: EMPTY_BYTES, checkFailed: false, error: null, depth: 0,
+    parent: null, index: 0, kids: null, kidsAt: 0, kidsCount: 0, kidsError: null, tag: undefined,
+  };
+  while (tables.length > 0) {
+    const table = tables.pop()!;
+    const at = ats.pop()!;
+    const depth = depths.pop()!;
+    const parent = parents.pop()!;
+    const index = indexes.pop()!;
+    const type = bvType(table, at);
+    const radix = bvRadix(table, at);
+    const isRoot = type === BREF_TYPE_VOLUME || type === BREF_TYPE_FREEMAP;
+    let data: Uint8Array = EMPTY_BYTES;
+    let checkFailed = false;
+    let error = guard.checkAt(type, radix, bvOffset(table, at), depth);
+    if (!error && !isRoot && radix > 0) {
+      try {
+        data = chains.readPhysicalAt(table, at, window);
+        checkFailed = !bvVerify(table, at, data);
+      } catch (e) {
+        error = (e as Error).message;
+      }
+    }
+    let kids: Uint8Array | null = null;
+    let kidsAt = 0;
+    let kidsCount = 0;
+    let kidsError: string | null = null;
+    if (!error && !checkFailed) {
+      if (type === BREF_TYPE_VOLUME) {
+        kids = sroot ??= encodeTable(chains.header.srootBlockset);
+      } else if (type === BREF_TYPE_FREEMAP) {
+        kids = fmroot ??= encodeTable(chains.header.freemapBlockset);
+      } else if (type === BREF_TYPE_INODE) {
+        if (data.length < INODE_BYTES) {
+          try {
+            inodeBlockset(data);
+          } catch (e) {
+            kidsError = (e as Error).message;
+          }
+        } else if (!(data[META.opFlags] & OPFLAG_DIRECTDATA) && anyLive(data, INODE_U_OFF, SET_COUNT)) {
+          // (most small or empty files have none: no copy for them)
+          kids = copyOf(data, INODE_U_OFF, SET_COUNT * BLOCKREF_BYTES);
+        }
+      } else if (type === BREF_TYPE_INDIRECT || type === BREF_TYPE_FREEMAP_NODE) {
+        kids = copyOf(data, 0, Math.floor(data.length / BLOCKREF_BYTES) * BLOCKREF_BYTES);
+      }
+      if (kids) kidsCount = kids.length / BLOCKREF_BYTES;
+    }
+    v.table = table;
+    v.at = at;
+    v.type = type;
+    v.radix = radix;
+    v.data = data;
+    v.checkFailed = checkFailed;
+    v.error = error;
+    v.depth = depth;
+    v.parent = parent;
+    v.index = index;
+    v.kids = kids;
+    v.kidsAt = kidsAt;
+    v.kidsCount = kidsCount;
+    v.kidsError = kidsError;
+    v.tag = depth === 0 ? opts.rootTag : undefined;
+    yield v;
+    if (!kids || kidsCount === 0) continue;
+    const frame: Frame = { table, at, type, parent, tag: v.tag };
+    for (let i = kidsCount - 1; i >= 0; i--) {
+      const o = kidsAt + i * BLOCKREF_BYTES;
+      if (kids[o] === BREF_TYPE_EMPTY) continue;
+      tables.push(kids);
+      ats.push(o);
+      depths.push(depth + 1);
+      parents.push(frame);
+      indexes.push(i);
+    }
+  }
 }

@@ -7,7 +7,7 @@
  * accepts. Anything else is treated as an unreadable block.
  */
 import { Blockref, brefCheckMethod, brefCompMethod } from '../../format/blockref';
-import { BREF_TYPE_DATA, COMP_LZ4, COMP_NONE, COMP_ZLIB, RADIX_MAX, encCheck, encComp } from '../../format/constants';
+import { BREF_TYPE_DATA, COMP_LZ4, COMP_NONE, COMP_ZLIB, RADIX_MAX, decComp, encCheck, encComp } from '../../format/constants';
 import { lz4DecompressLenient, validateBlock } from '../../format/compress';
 import { setCheck, verifyCheck } from '../../format/check';
 import { hex64 } from '../../format/bytes';
@@ -16,9 +16,14 @@ import { WriteSession, packDataBlock } from '../../engine';
 
 /** Why the kernel would refuse this verified block, or null when it decodes (or is not compressed). */
 export function undecodable(b: Blockref, phys: Uint8Array): string | null {
-  const comp = brefCompMethod(b);
-  if (b.type !== BREF_TYPE_DATA || (comp !== COMP_LZ4 && comp !== COMP_ZLIB) || b.keybits > RADIX_MAX) return null;
-  const logical = 2 ** b.keybits;
+  return undecodableAt(b.type, b.methods, b.keybits, phys);
+}
+
+/** undecodable() from the blockref's type, methods and keybits. */
+export function undecodableAt(type: number, methods: number, keybits: number, phys: Uint8Array): string | null {
+  const comp = decComp(methods);
+  if (type !== BREF_TYPE_DATA || (comp !== COMP_LZ4 && comp !== COMP_ZLIB) || keybits > RADIX_MAX) return null;
+  const logical = 2 ** keybits;
   try {
     validateBlock(comp, phys, logical);
     return null;

@@ -4,7 +4,25 @@
  * walk records what passes 3 and 4 need: the inodes and directory entries of each PFS, and the
  * statistics each inode and indirect block should carry.
  */
-import { Blockref, EmbedStats, brefRadix, childStats, embedDirent, embedStats, keyEnd } from '../../format/blockref';
+import { Blockref, EmbedStats, childStats, decodeBlockrefs, embedDirent, embedStats, keyEnd } from '../../format/blockref';
+import {
+  bvBlockref,
+  bvBlockrefShared,
+  bvKey,
+  bvKeyEnd,
+  bvKeyHi,
+  bvKeyLo,
+  bvKeybits,
+  bvMethods,
+  bvMirrorHi,
+  bvMirrorLo,
+  bvOffset,
+  bvOffsetExact,
+  bvRadix,
+  bvStatData,
+  bvStatInodes,
+  gt64,
+} from '../../format/blockref-view';
 import { hex64 } from '../../format/bytes';
 import {
   BREF_TYPE_DATA,
@@ -14,6 +32,7 @@ import {
   BREF_TYPE_INDIRECT,
   BREF_TYPE_INODE,
   BREF_TYPE_VOLUME,
+  BLOCKREF_BYTES,
   DIRHASH_LOMASK,
   FREEMAP_LEVEL1_SIZE,
   INODE_MAXNAME,
@@ -34,7 +53,7 @@ import {
   ZONE_SEG,
 } from '../../format/constants';
 import { dirhash } from '../../format/dirhash';
-import { INODE_U_OFF, Inode, InodeMeta, META, decodeInode, inodeBlockset, inodeNameBytes } from '../../format/inode';
+import { INODE_U_OFF, Inode, InodeMeta, META, decodeInode, inodeNameBytes } from '../../format/inode';
 import { breftypeName } from '../../format/names';
 import { ChainReader } from '../../engine/chain';
 import { READ_AHEAD_BYTES } from '../../engine/device';
@@ -42,8 +61,8 @@ import { EXIT, H2Error } from '../../engine/errors';
 import { FsReader } from '../../engine/fs';
 import { NumberIndex } from '../../engine/number-index';
 import { addGranules } from '../../engine/verify';
-import { Visit, headerRootBref, walkTree } from '../../engine/walk';
-import { undecodable } from './compressed';
+import { TableVisit, headerRootBref, walkTables } from '../../engine/walk';
+import { undecodableAt } from './compressed';
 import { PfsFacts, newPfsFacts, noteEntry } from './facts';
 import { Location, Target, at, locate } from './location';
 import { Problem, ProblemCode } from './problems';
@@ -99,42 +118,70 @@ export function topologyPass(chains: ChainReader, add: (p: Problem) => void, opt
   let blockrefs = 0;
   let bytes = 0;
 
-  // siblings share their path array: the inodes on it are found once per parent
-  const inodesByPath = new WeakMap<readonly Blockref[], Blockref[]>();
-  const inodesOn = (path: readonly Blockref[]): Blockref[] => {
-    let list = inodesByPath.get(path);
-    if (!list) inodesByPath.set(path, (list = path.filter((p) => p.type === BREF_TYPE_INODE)));
-    return list;
+  // One report function and one lazily decoded Blockref for the current visit: the walk reads
+  // blockrefs in place, and a Blockref is made only for a finding, an inode or a dirent.
+  let root: number = BREF_TYPE_VOLUME;
+  let inodes: Blockref[] = [];
+  let pfs: PfsFacts | null = null;
+  let v!: TableVisit;
+  let cur: Blockref | null = null;
+  // (views of the walk's private table copy: inodes and dirents need one each, so no copy)
+  const bref = (): Blockref => (cur ??= bvBlockrefShared(v.table, v.at));
+  const here = (): Location => at(bref());
+  const report: Report = (code, loc, detail = '') => {
+    if (opts.pfs !== undefined && pfs && !pfs.selected) return;
+    add({ code, ...loc, detail, target: loc.target ?? (root === BREF_TYPE_VOLUME ? targetOf(inodes, bref()) : undefined) });
   };
+  const noInodes: Blockref[] = [];
+  const ftHi = Number(freemapTid >> 32n);
+  const ftLo = Number(freemapTid & 0xffffffffn);
+  const place = new Placement(total);
+  // per ancestry (siblings share their parent's inode list): the PFS, its owner ordinal and,
+  // for consecutive DATA visits, the slot of the file they belong to
+  let cachedFor: Blockref[] | null = null;
+  let owner = 0;
+  let dataFor: Blockref[] | null = null;
+  let dataOwner = -1;
 
-  for (const root of [BREF_TYPE_VOLUME, BREF_TYPE_FREEMAP] as const) {
-    for (const v of walkTree(chains, headerRootBref(chains, root), { readData: true, readAhead: READ_AHEAD_BYTES, blocks })) {
-      const b = v.bref;
-      if (b.type === BREF_TYPE_VOLUME || b.type === BREF_TYPE_FREEMAP) continue;
-      blockrefs++;
+  for (const r of [BREF_TYPE_VOLUME, BREF_TYPE_FREEMAP] as const) {
+    root = r;
+    for (v of walkTables(chains, headerRootBref(chains, r), { readAhead: READ_AHEAD_BYTES, blocks, rootTag: noInodes })) {
+      const type = v.type;
+      cur = null;
       // The inodes above this blockref: [] for the super-root, [sroot] for a PFS inode,
       // [sroot, pfs, ...] inside a PFS.
-      const inodes = root === BREF_TYPE_VOLUME ? inodesOn(v.path) : [];
-      const pfs = inodes.length >= 2 ? pfsByKey.get(inodes[1].key) ?? null : null;
-      const report: Report = (code, loc, detail = '') => {
-        if (opts.pfs !== undefined && pfs && !pfs.selected) return;
-        add({ code, ...loc, detail, target: loc.target ?? (root === BREF_TYPE_VOLUME ? targetOf(inodes, b) : undefined) });
-      };
-      const placed = checkBlockref(v, root, total, report);
-      const radix = brefRadix(b);
-      if (root === BREF_TYPE_VOLUME && b.type !== BREF_TYPE_VOLUME && b.mirrorTid > freemapTid) newerThanFreemap++;
+      inodes = root === BREF_TYPE_VOLUME && v.parent ? (v.parent.tag as Blockref[]) : noInodes;
+      v.tag = inodes;
+      if (type === BREF_TYPE_VOLUME || type === BREF_TYPE_FREEMAP) continue;
+      if (type !== BREF_TYPE_DATA) dataFor = null;
+      blockrefs++;
+      if (inodes !== cachedFor) {
+        cachedFor = inodes;
+        pfs = inodes.length >= 2 ? pfsByKey.get(inodes[1].key) ?? null : null;
+        owner = 0;
+      }
+      const placed = place.check(v, root, report, here);
+      const radix = v.radix;
+      const tab = v.table;
+      const o = v.at;
+      if (root === BREF_TYPE_VOLUME && gt64(bvMirrorHi(tab, o), bvMirrorLo(tab, o), ftHi, ftLo)) newerThanFreemap++;
       // A block outside the volumes or in a reserved segment is its own error, not a freemap hole.
       if (radix !== 0 && root === BREF_TYPE_VOLUME && placed) {
-        addGranules(used, b.dataOff, 1 << radix);
-        if (b.mirrorTid > freemapTid) addGranules(recent, b.dataOff, 1 << radix);
+        const off = BigInt(bvOffset(tab, o));
+        addGranules(used, off, 1 << radix);
+        if (gt64(bvMirrorHi(tab, o), bvMirrorLo(tab, o), ftHi, ftLo)) addGranules(recent, off, 1 << radix);
       }
       // Data blocks may be shared (live dedup), and snapshots share metadata between PFSs;
       // metadata referenced twice inside one PFS is not allowed.
-      if (radix !== 0 && b.type !== BREF_TYPE_DATA) {
-        const pfsKey = inodes.length >= 2 ? inodes[1].key : -1n;
-        let owner = pfsOrdinal.get(pfsKey);
-        if (owner === undefined) pfsOrdinal.set(pfsKey, (owner = pfsOrdinal.size + 1));
-        const slot = blocks.intern(Number(b.dataOff & OFF_MASK));
+      if (radix !== 0 && type !== BREF_TYPE_DATA) {
+        if (owner === 0) {
+          const pfsKey = inodes.length >= 2 ? inodes[1].key : -1n;
+          const known = pfsOrdinal.get(pfsKey);
+          if (known === undefined) pfsOrdinal.set(pfsKey, (owner = pfsOrdinal.size + 1));
+          else owner = known;
+        }
+        const exact = bvOffsetExact(tab, o);
+        const slot = blocks.intern(exact ? bvOffset(tab, o) : Number(bref().dataOff & OFF_MASK));
         if (slot >= firstOwner.length) {
           firstOwner = grown(firstOwner, slot + 1);
           firstRadix = grown(firstRadix, slot + 1);
@@ -146,48 +193,51 @@ export function topologyPass(chains: ChainReader, add: (p: Problem) => void, opt
         } else if (firstRadix[slot] === radix) {
           first = firstOwner[slot];
         } else {
-          first = otherSizes.get(Number(b.dataOff));
-          if (first === undefined) otherSizes.set(Number(b.dataOff), owner);
+          const key = exact ? bvOffset(tab, o) + radix : Number(bref().dataOff);
+          first = otherSizes.get(key);
+          if (first === undefined) otherSizes.set(key, owner);
         }
-        if (first === owner) report('BLOCK_SHARED', at(b), 'twice in one PFS');
+        if (first === owner) report('BLOCK_SHARED', here(), 'twice in one PFS');
       }
 
       if (v.error) {
-        report('BLOCK_READ', at(b), v.error);
+        report('BLOCK_READ', here(), v.error);
         continue;
       }
-      if (v.check && !v.check.ok) {
-        report('BLOCK_CHECK', at(b), `stored ${v.check.stored}, computed ${v.check.computed}`);
+      if (v.checkFailed) {
+        const c = chains.verify(bref(), v.data);
+        report('BLOCK_CHECK', here(), `stored ${c.stored}, computed ${c.computed}`);
         continue;
       }
-      const undecoded = b.type === BREF_TYPE_DATA ? undecodable(b, v.data) : null;
-      if (undecoded) report('BLOCK_DECODE', at(b), undecoded);
+      const undecoded = type === BREF_TYPE_DATA ? undecodableAt(type, bvMethods(tab, o), bvKeybits(tab, o), v.data) : null;
+      if (undecoded) report('BLOCK_DECODE', here(), undecoded);
       bytes += v.data.length;
       opts.progress?.(bytes);
-      if (v.data.length === 0 && b.type !== BREF_TYPE_DIRENT) continue;
+      if (v.data.length === 0 && type !== BREF_TYPE_DIRENT) continue;
 
-      let kids: Blockref[] = [];
-      let inode: InodeFields | null = null;
-      try {
-        if (b.type === BREF_TYPE_INODE) {
-          // the blockset, and only the fields the checks read (a full decode copies 1 KiB)
-          kids = inodeBlockset(v.data);
-          inode = inodeFields(v.data);
-        } else {
-          kids = chains.children(b, v.data);
-        }
-      } catch (e) {
-        report('BLOCK_READ', at(b), (e as Error).message);
+      if (v.kidsError) {
+        report('BLOCK_READ', here(), v.kidsError);
         continue;
       }
-      v.kids = kids;
-      checkOrder(kids, b, b.type === BREF_TYPE_INODE ? [...inodes, b] : inodes, report);
-      if (b.type === BREF_TYPE_INODE || b.type === BREF_TYPE_INDIRECT) {
-        checkStats(b, kids, inodes.length === 0 && b.type === BREF_TYPE_INODE, stats, opts.pfs !== undefined && pfs !== null && !pfs.selected, targetOf(inodes, b));
+      // only the fields the checks read (a full decode copies 1 KiB)
+      const inode = type === BREF_TYPE_INODE ? inodeFields(v.data) : null;
+      const kidInodes = type === BREF_TYPE_INODE && v.kidsCount > 0 ? [...inodes, bref()] : inodes;
+      v.tag = kidInodes;
+      if (v.kids && v.kidsCount > 0 && !tableOrdered(v.kids, v.kidsAt, v.kidsCount)) {
+        checkOrder(decodeBlockrefs(v.kids, v.kidsAt, v.kidsCount), bref(), kidInodes, report);
+      }
+      if (type === BREF_TYPE_INODE || type === BREF_TYPE_INDIRECT) {
+        const superRoot = inodes.length === 0 && type === BREF_TYPE_INODE;
+        const hidden = opts.pfs !== undefined && pfs !== null && !pfs.selected;
+        if (!hidden && (superRoot || !statsMatch(v))) {
+          const kids = v.kids ? decodeBlockrefs(v.kids, v.kidsAt, v.kidsCount) : [];
+          checkStats(bref(), kids, superRoot, stats, hidden, targetOf(inodes, bref()));
+        }
       }
       if (root !== BREF_TYPE_VOLUME) continue;
 
-      if (b.type === BREF_TYPE_INODE && inode) {
+      if (type === BREF_TYPE_INODE && inode) {
+        const b = bref();
         if (inodes.length === 1) {
           const facts = pfsRoot(b, decodeInode(v.data), report, sizeHint(embedStats(b).inodeCount, total));
           facts.selected = opts.pfs === undefined || opts.pfs === facts.name;
@@ -195,17 +245,20 @@ export function topologyPass(chains: ChainReader, add: (p: Problem) => void, opt
         } else if (inodes.length === 2 && pfs) {
           inodeFacts(pfs, b, inode, report);
         } else if (inodes.length > 2) {
-          report('CHILD_MISPLACED', at(b), 'an inode below a file or directory inode (inodes belong to the PFS index)');
+          report('CHILD_MISPLACED', here(), 'an inode below a file or directory inode (inodes belong to the PFS index)');
         }
-      } else if (b.type === BREF_TYPE_DIRENT) {
-        dirent(fs, pfs, inodes, b, v.data, report);
-      } else if (b.type === BREF_TYPE_DATA) {
+      } else if (type === BREF_TYPE_DIRENT) {
+        dirent(fs, pfs, inodes, bref(), v.data, report);
+      } else if (type === BREF_TYPE_DATA) {
         const t = pfs?.table;
-        const owner = inodes.length === 3 && t ? t.slotOf(inodes[2].key) : -1;
-        if (!t || !t.hasInode(owner) || t.type[owner] === OBJTYPE_DIRECTORY) {
-          report('CHILD_MISPLACED', at(b), inodes.length < 3 ? 'file data under the super-root or a PFS root' : 'file data under a directory');
+        if (dataFor !== inodes) {
+          dataFor = inodes;
+          dataOwner = inodes.length === 3 && t ? t.slotOf(inodes[2].key) : -1;
+        }
+        if (!t || !t.hasInode(dataOwner) || t.type[dataOwner] === OBJTYPE_DIRECTORY) {
+          report('CHILD_MISPLACED', here(), inodes.length < 3 ? 'file data under the super-root or a PFS root' : 'file data under a directory');
         } else {
-          t.noteData(owner, b.key);
+          t.noteData(dataOwner, bvKey(tab, o));
         }
       }
     }
@@ -243,36 +296,115 @@ export class PfsNotFound extends H2Error {
   }
 }
 
-/** Checks one blockref where it stands; false when its block lies outside the allocatable space. */
-function checkBlockref(v: Visit, root: number, total: bigint, report: Report): boolean {
-  const b = v.bref;
-  const loc = (): Location => at(b);
-  if (!BREF_TYPES_ON_MEDIA.has(b.type)) report('BREF_TYPE', loc(), String(b.type));
-  const radix = brefRadix(b);
-  if ((radix !== 0 && (radix < RADIX_MIN || radix > RADIX_MAX)) || (radix === 0 && b.type !== BREF_TYPE_DIRENT)) {
-    report('BREF_RADIX', loc(), String(radix));
+/**
+ * Checks one blockref where it stands (type, radix, place in the volumes, key range and
+ * mirror_tid against its parent), from its bytes; false when its block lies outside the
+ * allocatable space. Findings decode the blockrefs they name.
+ */
+class Placement {
+  private readonly total: number;
+  private readonly level1 = Number(FREEMAP_LEVEL1_SIZE);
+  private readonly seg = Number(ZONE_SEG);
+  private readonly end = [0, 0];
+  private readonly parentEnd = [0, 0];
+
+  constructor(private readonly totalBig: bigint) {
+    this.total = Number(totalBig);
   }
-  let placed = true;
-  if (radix !== 0) {
-    const off = b.dataOff & OFF_MASK;
-    if (off + (1n << BigInt(radix)) > total) {
-      report('BREF_OFF_OUTSIDE', loc());
-      placed = false;
-    } else if (root === BREF_TYPE_VOLUME && off % FREEMAP_LEVEL1_SIZE < ZONE_SEG) {
-      report('BREF_OFF_RESERVED', loc());
-      placed = false;
+
+  check(v: TableVisit, root: number, report: Report, loc: () => Location): boolean {
+    const b = v.table;
+    const o = v.at;
+    const type = v.type;
+    if (!BREF_TYPES_ON_MEDIA.has(type)) report('BREF_TYPE', loc(), String(type));
+    const radix = v.radix;
+    if ((radix !== 0 && (radix < RADIX_MIN || radix > RADIX_MAX)) || (radix === 0 && type !== BREF_TYPE_DIRENT)) {
+      report('BREF_RADIX', loc(), String(radix));
+    }
+    let placed = true;
+    if (radix !== 0) {
+      // Numbers are exact here but for offsets or volumes beyond 2^53 bytes: those take BigInts
+      const exact = bvOffsetExact(b, o) && Number.isSafeInteger(this.total) && radix < 53;
+      let outside: boolean;
+      let reserved: boolean;
+      if (exact) {
+        const off = bvOffset(b, o);
+        outside = off + 2 ** radix > this.total;
+        reserved = off % this.level1 < this.seg;
+      } else {
+        const off = bvBlockref(b, o).dataOff & OFF_MASK;
+        outside = off + (1n << BigInt(radix)) > this.totalBig;
+        reserved = off % FREEMAP_LEVEL1_SIZE < ZONE_SEG;
+      }
+      if (outside) {
+        report('BREF_OFF_OUTSIDE', loc());
+        placed = false;
+      } else if (root === BREF_TYPE_VOLUME && reserved) {
+        report('BREF_OFF_RESERVED', loc());
+        placed = false;
+      }
+    }
+    const parent = v.parent;
+    if (parent && parent.type === BREF_TYPE_INDIRECT) {
+      const p = parent.table;
+      const po = parent.at;
+      bvKeyEnd(b, o, this.end);
+      bvKeyEnd(p, po, this.parentEnd);
+      if (gt64(bvKeyHi(p, po), bvKeyLo(p, po), bvKeyHi(b, o), bvKeyLo(b, o)) || gt64(this.end[0], this.end[1], this.parentEnd[0], this.parentEnd[1])) {
+        const pb = bvBlockref(p, po);
+        report('BREF_KEY_RANGE', loc(), `0x${hex64(pb.key)}/${pb.keybits}`);
+      }
+    }
+    if (parent && parent.type !== BREF_TYPE_VOLUME && parent.type !== BREF_TYPE_FREEMAP) {
+      const p = parent.table;
+      const po = parent.at;
+      if (gt64(bvMirrorHi(b, o), bvMirrorLo(b, o), bvMirrorHi(p, po), bvMirrorLo(p, po))) {
+        report('BREF_TID', loc(), `0x${hex64(bvBlockref(b, o).mirrorTid)} > 0x${hex64(bvBlockref(p, po).mirrorTid)}`);
+      }
+    }
+    return placed;
+  }
+}
+
+/** Whether the live entries of a table are sorted by key without overlapping ranges (checkOrder's fast case). */
+const orderEnd = [0, 0];
+function tableOrdered(t: Uint8Array, at: number, count: number): boolean {
+  let have = false;
+  for (let i = 0; i < count; i++) {
+    const o = at + i * BLOCKREF_BYTES;
+    if (t[o] === BREF_TYPE_EMPTY) continue;
+    if (have && !gt64(bvKeyHi(t, o), bvKeyLo(t, o), orderEnd[0], orderEnd[1])) return false;
+    bvKeyEnd(t, o, orderEnd);
+    have = true;
+  }
+  return true;
+}
+
+/**
+ * Whether an inode's or indirect block's embed.stats equal the sum over its children,
+ * computed in Numbers; false also when a value is too large for them (checkStats decides).
+ */
+function statsMatch(v: TableVisit): boolean {
+  let data = 0;
+  let inodeCount = 0;
+  const t = v.kids;
+  if (t) {
+    for (let i = 0; i < v.kidsCount; i++) {
+      const o = v.kidsAt + i * BLOCKREF_BYTES;
+      const type = t[o];
+      if (type === BREF_TYPE_EMPTY) continue;
+      const radix = bvRadix(t, o);
+      if (radix > 52) return false;
+      if (radix) data += 2 ** radix;
+      if (type === BREF_TYPE_INODE) inodeCount++;
+      if (type === BREF_TYPE_INODE || type === BREF_TYPE_INDIRECT) {
+        data += bvStatData(t, o);
+        inodeCount += bvStatInodes(t, o);
+      }
     }
   }
-  const parent = v.parent?.bref;
-  if (parent && parent.type === BREF_TYPE_INDIRECT) {
-    if (b.key < parent.key || keyEnd(b) > keyEnd(parent)) {
-      report('BREF_KEY_RANGE', loc(), `0x${hex64(parent.key)}/${parent.keybits}`);
-    }
-  }
-  if (parent && parent.type !== BREF_TYPE_VOLUME && parent.type !== BREF_TYPE_FREEMAP && b.mirrorTid > parent.mirrorTid) {
-    report('BREF_TID', loc(), `0x${hex64(b.mirrorTid)} > 0x${hex64(parent.mirrorTid)}`);
-  }
-  return placed;
+  if (!(data < 2 ** 53) || !(inodeCount < 2 ** 53)) return false;
+  return bvStatData(v.table, v.at) === data && bvStatInodes(v.table, v.at) === inodeCount;
 }
 
 /**
