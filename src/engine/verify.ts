@@ -60,6 +60,12 @@ export function countGranules(users: GranuleUsers, dataOff: bigint, bytes: numbe
   // a blockref without storage (an inline dirent) occupies nothing
   if (bytes === 0) return;
   const off = dataOff & OFF_MASK;
+  const first = off & ~BigInt(FREEMAP_BLOCK_SIZE - 1);
+  // most blocks lie inside one granule: one lookup, no loop
+  if (Number(off - first) + bytes <= FREEMAP_BLOCK_SIZE) {
+    users.set(first, (users.get(first) ?? 0) + by);
+    return;
+  }
   for (let g = off & ~BigInt(FREEMAP_BLOCK_SIZE - 1); g < off + BigInt(bytes); g += BigInt(FREEMAP_BLOCK_SIZE)) users.set(g, (users.get(g) ?? 0) + by);
 }
 
