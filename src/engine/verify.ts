@@ -48,13 +48,40 @@ export interface FreemapComparison {
   allocatedBytes: bigint;
 }
 
+/**
+ * How many visits of a walk of the volume topology use each 16 KiB granule (a block reached by
+ * two paths, a snapshot's, counts twice). A commit given these for the tree its session started
+ * from learns which freed granules stay live by diffing the trees (see granule-users.ts).
+ */
+export type GranuleUsers = Map<bigint, number>;
+
+/** Count one more (or, with `by` -1, one fewer) user of the granules a block occupies. */
+export function countGranules(users: GranuleUsers, dataOff: bigint, bytes: number, by = 1): void {
+  // a blockref without storage (an inline dirent) occupies nothing
+  if (bytes === 0) return;
+  const off = dataOff & OFF_MASK;
+  const first = off & ~BigInt(FREEMAP_BLOCK_SIZE - 1);
+  // most blocks lie inside one granule: one lookup, no loop
+  if (Number(off - first) + bytes <= FREEMAP_BLOCK_SIZE) {
+    users.set(first, (users.get(first) ?? 0) + by);
+    return;
+  }
+  for (let g = off & ~BigInt(FREEMAP_BLOCK_SIZE - 1); g < off + BigInt(bytes); g += BigInt(FREEMAP_BLOCK_SIZE)) users.set(g, (users.get(g) ?? 0) + by);
+}
+
+/** The granules in use, as a set or as the keys of their user counts. */
+export interface UsedGranules {
+  has(g: bigint): boolean;
+  keys(): IterableIterator<bigint>;
+}
+
 /** Holes and leaks of the freemap, given the granules the volume topology uses. */
-export function compareFreemap(chains: ChainReader, used: Set<bigint>, fm: Freemap = Freemap.load(chains)): FreemapComparison {
+export function compareFreemap(chains: ChainReader, used: UsedGranules, fm: Freemap = Freemap.load(chains)): FreemapComparison {
   const h = chains.header;
   const holes: bigint[] = [];
   const leaks: bigint[] = [];
   const lo = (h.allocatorBeg + SEGMASK) & ~SEGMASK;
-  for (const g of used) {
+  for (const g of used.keys()) {
     if (g < lo || (g & (FREEMAP_LEVEL1_SIZE - 1n)) < ZONE_SEG) continue;
     if (fm.states(g, FREEMAP_BLOCK_SIZE)[0] !== 3) holes.push(g);
   }
@@ -113,13 +140,25 @@ export function requireSoundTopology(
   what: string,
   /** sees every sound visit of the same walk (reblock plans its moves in it rather than walk again) */
   each: (v: Visit) => void = () => undefined,
-): { used: Set<bigint>; leaks: bigint[] } {
-  const used = topologyGranules(chains, false, (v) => {
+  /** filled with the granules' user counts (for WriteSession.commit) instead of a plain set */
+  users?: GranuleUsers,
+): { used: UsedGranules; leaks: bigint[] } {
+  const sound = (v: Visit): void => {
     if (v.error || (v.check && !v.check.ok)) {
       throw new H2Error(`${what}: the topology is damaged (${v.error ?? `a check code fails at 0x${v.bref.dataOff.toString(16)}`}); run h2kit fsck -y first`);
     }
     each(v);
-  });
+  };
+  let used: UsedGranules;
+  if (users) {
+    for (const v of walkTree(chains, headerRootBref(chains, BREF_TYPE_VOLUME), { readData: false })) {
+      sound(v);
+      if (v.bref.type !== BREF_TYPE_VOLUME) countGranules(users, v.bref.dataOff, brefBytes(v.bref));
+    }
+    used = users;
+  } else {
+    used = topologyGranules(chains, false, sound);
+  }
   const { holes, leaks } = compareFreemap(chains, used, fm);
   if (holes.length > 0) throw new H2Error(`${what}: the freemap marks ${holes.length} granules in use as free; run h2kit fsck -y first`);
   return { used, leaks };

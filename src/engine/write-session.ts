@@ -37,6 +37,8 @@ import { ChainReader } from './chain';
 import { Chain, ChainTree } from './chain-tree';
 import { H2Error } from './errors';
 import { Freemap } from './freemap';
+import { liveAfterDiff } from './granule-users';
+import { GranuleUsers } from './verify';
 import { Visit, headerRootBref, walkTree } from './walk';
 import { VolumeSet } from './volumes';
 import { WritableSource } from './writable-device';
@@ -64,6 +66,13 @@ export interface CommitOptions {
    * granules) instead of moving it by this run's changes: fsck's repair of a wrong value.
    */
   exactAllocatorFree?: boolean;
+  /**
+   * The granule user counts of the tree this session started from (every visit of a walk of
+   * it, see requireSoundTopology). With them the live check of the freed granules diffs the new
+   * tree against the old one instead of walking all of it. Wrong counts free live space: only
+   * counts of exactly `base`'s tree may be passed.
+   */
+  granuleUsers?: GranuleUsers;
 }
 
 export interface CommitResult {
@@ -234,7 +243,9 @@ export class WriteSession {
     this.fsyncAll();
     // 3. release what the old tree held and the new one does not, then the freemap
     if (this.freemap.hasPendingFrees) {
-      const live = this.liveGranules(h);
+      const live = opts.granuleUsers
+        ? liveAfterDiff(new ChainReader(this.vols), this.base.srootBlockset, h.srootBlockset, opts.granuleUsers, new Set(this.freemap.pendingGranules()))
+        : this.liveGranules(h);
       this.freemap.applyFrees((g) => live.has(g));
     }
     const fm = this.freemap.flush(tid);

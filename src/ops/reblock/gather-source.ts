@@ -9,16 +9,27 @@
  * fsync (commit ordering is kept) and before a read of the bytes they cover. A run that closes
  * with bytes still pending ended without its commit (an error, a refused write): they are
  * dropped, as they would be lost had it crashed there.
+ *
+ * Small reads are served from aligned chunks read whole: the plan's walk reads every inode and
+ * indirect block, 1 KiB to 64 KiB each, and packed metadata then costs one read per chunk, not
+ * one per block. A write drops the chunks it overlaps, so a read always sees the last bytes
+ * written.
  */
 import { WritableDevice, WritableSource } from '../../engine/writable-device';
 
 /** Bytes gathered into one device write. */
 const GATHER_BYTES = 1 << 20;
 
+/** A read-ahead chunk, and how many are kept (the most recently read). */
+const CHUNK_BYTES = 64 << 10;
+const CHUNKS_KEPT = 16;
+
 export class GatherSource implements WritableSource {
   private buf = Buffer.allocUnsafe(GATHER_BYTES);
   private at = 0n;
   private len = 0;
+  /** chunk start -> its bytes (short at the end of the device) */
+  private readonly chunks = new Map<bigint, Buffer>();
 
   constructor(readonly inner: WritableSource) {}
 
@@ -37,10 +48,24 @@ export class GatherSource implements WritableSource {
 
   read(off: bigint, len: number): Buffer {
     if (this.len > 0 && off < this.at + BigInt(this.len) && off + BigInt(len) > this.at) this.flush();
-    return this.inner.read(off, len);
+    const start = off & ~BigInt(CHUNK_BYTES - 1);
+    const o = Number(off - start);
+    if (len === 0 || o + len > CHUNK_BYTES) return this.inner.read(off, len);
+    let chunk = this.chunks.get(start);
+    if (!chunk) {
+      if (this.len > 0 && start < this.at + BigInt(this.len) && start + BigInt(CHUNK_BYTES) > this.at) this.flush();
+      chunk = this.inner.read(start, CHUNK_BYTES);
+      if (this.chunks.size >= CHUNKS_KEPT) this.chunks.delete(this.chunks.keys().next().value!);
+      this.chunks.set(start, chunk);
+    }
+    // a short chunk (the device's end): the device says what a read past it gives
+    if (o + len > chunk.length) return this.inner.read(off, len);
+    // a copy: callers may keep or change what they are given
+    return Buffer.from(chunk.subarray(o, o + len));
   }
 
   write(off: bigint, bytes: Uint8Array): void {
+    if (this.chunks.size > 0) this.dropChunks(off, bytes.length);
     if (this.len > 0 && (off !== this.at + BigInt(this.len) || this.len + bytes.length > GATHER_BYTES)) this.flush();
     if (bytes.length >= GATHER_BYTES) {
       this.inner.write(off, bytes);
@@ -49,6 +74,11 @@ export class GatherSource implements WritableSource {
     if (this.len === 0) this.at = off;
     this.buf.set(bytes, this.len);
     this.len += bytes.length;
+  }
+
+  private dropChunks(off: bigint, len: number): void {
+    const end = off + BigInt(len);
+    for (const start of this.chunks.keys()) if (start < end && start + BigInt(CHUNK_BYTES) > off) this.chunks.delete(start);
   }
 
   /** Hand the pending bytes to the device. */
@@ -77,6 +107,7 @@ export class GatherSource implements WritableSource {
 
   close(): void {
     this.len = 0;
+    this.chunks.clear();
     this.inner.close();
   }
 }

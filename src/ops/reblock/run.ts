@@ -34,7 +34,7 @@ import { GatherSource } from './gather-source';
 import { WriteSession } from '../../engine/write-session';
 import { WriteRun } from '../../engine/write-run';
 import { UndoLog, UndoOptions } from '../../engine/undo-log';
-import { requireSoundTopology } from '../../engine/verify';
+import { GranuleUsers, countGranules, requireSoundTopology } from '../../engine/verify';
 import { Chain } from '../../engine/chain-tree';
 import { Freemap } from '../../engine/freemap';
 import {
@@ -313,10 +313,16 @@ class Candidates {
   }
 }
 
-/** The candidates of a later batch: a walk of the tree the last commit left. */
-function candidates(s: WriteSession, plan: PlanState, opts: ReblockOptions, counters: Record<ItemType, Counter>): { list: Candidate[]; shared: number } {
+/**
+ * The candidates of a later batch: a walk of the tree the last commit left, which also counts
+ * the granules' users for the batch's commit.
+ */
+function candidates(s: WriteSession, plan: PlanState, opts: ReblockOptions, counters: Record<ItemType, Counter>, users: GranuleUsers): { list: Candidate[]; shared: number } {
   const c = new Candidates(plan, opts, counters, false);
-  for (const v of walkTree(s.chains, headerRootBref(s.chains, BREF_TYPE_VOLUME), { readData: false })) c.visit(v);
+  for (const v of walkTree(s.chains, headerRootBref(s.chains, BREF_TYPE_VOLUME), { readData: false })) {
+    c.visit(v);
+    if (v.bref.type !== BREF_TYPE_VOLUME) countGranules(users, v.bref.dataOff, brefBytes(v.bref));
+  }
   return c.result();
 }
 
@@ -404,7 +410,9 @@ export async function runReblock(spec: string, opts: ReblockOptions): Promise<Re
       plan = { fillLevel: opts.fillLevel, sources: p.sources, frontier: p.frontier, dests: [], cursor: null, gaps: [] };
     }
     const collect = new Candidates(plan, opts, counters, true);
-    requireSoundTopology(s.chains, s.freemap, spec, (v) => collect.visit(v));
+    // the commit learns from these which freed granules stay live without walking the new tree
+    let users: GranuleUsers = new Map();
+    requireSoundTopology(s.chains, s.freemap, spec, (v) => collect.visit(v), users);
     const first = collect.result();
     plannedBlocks = first.list.length;
     plannedBytes = first.list.reduce((n, c) => n + BigInt(c.bytes), 0n);
@@ -442,7 +450,7 @@ export async function runReblock(spec: string, opts: ReblockOptions): Promise<Re
           opts.progress?.(bytesMoved + batch, plannedBytes);
         }
         if (batch > 0n || s.recovered > 0) {
-          s.commit();
+          s.commit({ granuleUsers: users });
           commits++;
         }
       } catch (e) {
@@ -465,7 +473,8 @@ export async function runReblock(spec: string, opts: ReblockOptions): Promise<Re
         stopped = 'time-limit';
         break;
       }
-      list = candidates(s, plan, opts, counters).list;
+      users = new Map();
+      list = candidates(s, plan, opts, counters, users).list;
       if (list.length === 0) break;
     }
     after = s.freemap.segmentUsage();
