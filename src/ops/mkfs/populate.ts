@@ -78,9 +78,9 @@ export interface PopulateProgress {
  * ahead by this much (a worker's answer holds the raw and the compressed blocks, so memory
  * for data stays under about twice this).
  */
-const READ_AHEAD_BYTES = 16 << 20;
+const READ_AHEAD_BYTES = 4 << 20;
 /** Entries the walk may be ahead of the writer (each a small object and a closure). */
-const READ_AHEAD_ENTRIES = 2048;
+const READ_AHEAD_ENTRIES = 512;
 
 /** Inodes created between two passes that write out the settled part of the PFS's inode index. */
 const INDEX_SETTLE_EVERY = 1024;
