@@ -82,6 +82,9 @@ const READ_AHEAD_BYTES = 4 << 20;
 /** Entries the walk may be ahead of the writer (each a small object and a closure). */
 const READ_AHEAD_ENTRIES = 512;
 
+/** Steps already run are cut from the front of the queue once there are this many (and half). */
+const STEPS_COMPACT_AT = 4096;
+
 /** Inodes created between two passes that write out the settled part of the PFS's inode index. */
 const INDEX_SETTLE_EVERY = 1024;
 
@@ -136,7 +139,7 @@ export function populate(
   const runOne = (): void => {
     const step = steps[next];
     steps[next++] = undefined as unknown as () => void;
-    if (next >= 4096 && next * 2 >= steps.length) {
+    if (next >= STEPS_COMPACT_AT && next * 2 >= steps.length) {
       steps.splice(0, next);
       next = 0;
     }
