@@ -21,38 +21,39 @@ import {
   BREF_TYPE_INDIRECT,
   BREF_TYPE_INODE,
   Blockref,
-  CHECK_NONE,
-  COMP_AUTOZERO,
-  COMP_LZ4,
   COMP_NONE,
-  COMP_ZLIB,
   DIRHASH_LOMASK,
   EMBEDDED_BYTES,
   INODE_BYTES,
   INODE_START,
   INODE_VERSION_ONE,
-  LZ4_PREFIX_BYTES,
   OBJTYPE_DIRECTORY,
   OPFLAG_DIRECTDATA,
   PBUFRADIX,
   PBUFSIZE,
-  RADIX_MIN,
   SET_COUNT,
   decAlgo,
-  decLevel,
   decodeInode,
   dirhash,
   embedDirent,
   emptyBlockref,
   encCheck,
   encComp,
-  lz4Compress,
   makeDataOff,
   setEmbedDirent,
-  zlibCompress,
   isAllZero,
   keyEnd,
 } from '../format';
+import {
+  PreparedSegment,
+  compresses,
+  logicalBlockBytes,
+  nextHeuristic,
+  packDataBlock,
+  worthTrying,
+  zerosBecomeHoles,
+  zlibLevel,
+} from './block-prep';
 import { Chain, ChainTree } from './chain-tree';
 import { H2Error, NotFoundError } from './errors';
 import { WriteSession } from './write-session';
@@ -84,6 +85,9 @@ function blockref(type: number, key: bigint, keybits: number, bytes: number, met
   b.dataOff = bytes ? makeDataOff(0n, Math.log2(bytes)) : 0n;
   return b;
 }
+
+/** writeStream reads and writes a file this many bytes at a time (16 logical blocks). */
+export const STREAM_CHUNK = 16 * PBUFSIZE;
 
 export class FsWriter {
   private readonly tree: ChainTree;
@@ -258,50 +262,71 @@ export class FsWriter {
    * The reader may hand back the same buffer each time: a chunk is written before the next read.
    */
   writeStream(file: Chain, size: bigint, read: (off: bigint, len: number) => Uint8Array, zerosAreHoles = false): void {
-    const m = file.inode!.meta;
     if (size <= BigInt(EMBEDDED_BYTES)) {
       this.writeContents(file, read(0n, Number(size)));
       return;
     }
-    m.size = size;
-    this.tree.setDirty(file);
-    const CHUNK = 16 * PBUFSIZE;
+    this.beginStream(file, size);
     const state = { heuristic: 0 };
-    for (let off = 0n; off < size; off += BigInt(CHUNK)) {
-      const n = size - off < BigInt(CHUNK) ? Number(size - off) : CHUNK;
+    for (let off = 0n; off < size; off += BigInt(STREAM_CHUNK)) {
+      const n = size - off < BigInt(STREAM_CHUNK) ? Number(size - off) : STREAM_CHUNK;
       this.writeBlocks(file, off, read(off, n), state, zerosAreHoles);
     }
   }
 
+  /** Size a new file of more than EMBEDDED_BYTES whose blocks follow (writeStream, writePrepared). */
+  beginStream(file: Chain, size: bigint): void {
+    file.inode!.meta.size = size;
+    this.tree.setDirty(file);
+  }
+
+  /**
+   * Write a segment a worker (or readSegment and prepareSegment here) made ready: `len` bytes
+   * at `start` (64 KiB aligned), with its holes and the blocks already compressed. `state`
+   * carries the compression count from the file's segment before.
+   */
+  writePrepared(file: Chain, start: bigint, len: number, seg: PreparedSegment, state: { heuristic: number }): void {
+    this.writeBlocks(file, start, seg.data.subarray(0, len), state, false, seg);
+  }
+
   /** Write `data` as the file's blocks from `start` (64 KiB aligned), each the kernel's way. */
-  private writeBlocks(file: Chain, start: bigint, data: Uint8Array, state = { heuristic: 0 }, zerosAreHoles = false): void {
+  private writeBlocks(
+    file: Chain,
+    start: bigint,
+    data: Uint8Array,
+    state = { heuristic: 0 },
+    zerosAreHoles = false,
+    pre?: PreparedSegment,
+  ): void {
     const m = file.inode!.meta;
-    const comp = decAlgo(m.compAlgo);
     const check = decAlgo(m.checkAlgo);
+    const policy = { compAlgo: m.compAlgo, checkAlgo: m.checkAlgo, zerosAreHoles };
+    const mayHole = zerosBecomeHoles(policy);
+    const tries = compresses(m.compAlgo);
     let heuristic = state.heuristic;
-    for (let lbase = 0; lbase < data.length; lbase += PBUFSIZE) {
+    for (let lbase = 0, i = 0; lbase < data.length; lbase += PBUFSIZE, i++) {
       const pblk = logicalBlockBytes(data.length - lbase);
       // A whole block is written straight from the caller's bytes (nothing keeps them after
-      // writeLeaf); only a last, short block needs a zero-padded copy.
+      // writeLeaf); only a last, short block needs a zero-padded copy (a prepared segment
+      // is padded already).
       let block: Uint8Array;
-      if (lbase + pblk <= data.length) {
-        block = data.subarray(lbase, lbase + pblk);
+      if (pre || lbase + pblk <= data.length) {
+        block = (pre ? pre.data : data).subarray(lbase, lbase + pblk);
       } else {
         block = new Uint8Array(pblk);
         block.set(data.subarray(lbase));
       }
       let phys: Uint8Array = block;
       let physComp = COMP_NONE;
-      if (zerosAreHoles || comp === COMP_AUTOZERO || ((comp === COMP_LZ4 || comp === COMP_ZLIB) && check !== CHECK_NONE)) {
-        if (isAllZero(block)) continue; // a hole
-      }
-      if ((comp === COMP_LZ4 || comp === COMP_ZLIB) && (heuristic < 8 || (heuristic & 7) === 0)) {
-        const packed = packDataBlock(block, comp, zlibLevel(m.compAlgo));
+      if (pre ? pre.holes[i] === 1 : mayHole && isAllZero(block)) continue; // a hole
+      if (tries && worthTrying(heuristic)) {
+        const made = pre?.packed[i];
+        const packed = made !== undefined ? made : (packDataBlock(block, decAlgo(m.compAlgo), zlibLevel(m.compAlgo))?.phys ?? null);
         if (packed) {
-          heuristic = 0;
-          phys = packed.phys;
-          physComp = packed.comp;
-        } else if (++heuristic > 128) heuristic = 8;
+          phys = packed;
+          physComp = decAlgo(m.compAlgo);
+        }
+        heuristic = nextHeuristic(heuristic, packed !== null);
       }
       const b = blockref(BREF_TYPE_DATA, start + BigInt(lbase), PBUFRADIX, phys.length, encCheck(check) | encComp(physComp));
       const chain = new Chain(b, null, true);
@@ -442,38 +467,4 @@ export class FsWriter {
   }
 }
 
-/**
- * Bytes of the logical block that holds the `eof` bytes left of a file: a full 64 KiB block,
- * or for the last one the least power of two of at least 1 KiB that holds them.
- */
-export function logicalBlockBytes(eof: number): number {
-  if (eof >= PBUFSIZE) return PBUFSIZE;
-  let pblk = PBUFSIZE;
-  while (pblk >= eof && pblk >= 1 << RADIX_MIN) pblk >>= 1;
-  return pblk << 1;
-}
-
-/** The kernel's zlib level when the inode names none. */
-const ZLIB_DEFAULT_LEVEL = 6;
-
-/**
- * A logical block compressed as the kernel keeps it: only when the result fits half the block,
- * padded to a power of two of at least 1 KiB. Null when it is to be stored as it is.
- */
-export function packDataBlock(block: Uint8Array, comp: number, level = ZLIB_DEFAULT_LEVEL): { phys: Uint8Array; comp: number } | null {
-  const half = block.length / 2;
-  const packed =
-    comp === COMP_LZ4 ? lz4Compress(block, half - 8 + LZ4_PREFIX_BYTES) : comp === COMP_ZLIB ? zlibCompress(block, level, half) : null;
-  if (!packed) return null;
-  let size = 1 << RADIX_MIN;
-  while (size < packed.length) size <<= 1;
-  const phys = new Uint8Array(size);
-  phys.set(packed);
-  return { phys, comp };
-}
-
-function zlibLevel(algo: number): number {
-  const l = decLevel(algo);
-  return l === 0 ? ZLIB_DEFAULT_LEVEL : Math.min(9, Math.max(ZLIB_DEFAULT_LEVEL, l));
-}
-
+export { logicalBlockBytes, packDataBlock } from './block-prep';

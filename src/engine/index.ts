@@ -17,6 +17,7 @@ export * from './verify';
 export * from './block-table';
 export * from './chain-tree';
 export * from './fs-write';
+export * from './worker-pool';
 export * from './run-space';
 export * from './write-run';
 export * from './undo-log';

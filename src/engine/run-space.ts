@@ -55,12 +55,16 @@ const FREED = 3;
 const GRANULES_PER_GIB = 1 << (FREEMAP_LEVEL1_RADIX - FREEMAP_BLOCK_RADIX);
 const GRANULES_PER_SEGMENT = Number(SEGSIZE) / FREEMAP_BLOCK_SIZE;
 const GRANULE = BigInt(FREEMAP_BLOCK_SIZE);
+/** 64-bit bitmap words of a segment, two bits per granule */
+const MASK_WORDS = GRANULES_PER_SEGMENT / 32;
 /** the freemap rotation slots in the reserved first segment of each GiB */
 const FREEMAP_SLOTS_BEGIN = BigInt(ZONE_FREEMAP_00 * PBUFSIZE);
 const FREEMAP_SLOTS_END = BigInt((ZONE_FREEMAP_00 + NFREEMAPS * ZONE_FREEMAP_INC) * PBUFSIZE);
 
 export class RunSpace {
   private readonly gib = new Map<number, Uint8Array>();
+  /** segmentMask's answers by segment offset, kept up to date as granules change */
+  private readonly masks = new Map<bigint, bigint[] | null>();
   /** freemap block offsets each header copy's freemap tree uses (copy index → offsets) */
   private readonly freemapInUse = new Map<number, Set<bigint>>();
   private armedHeader: bigint | null = null;
@@ -87,7 +91,23 @@ export class RunSpace {
   private setState(g: bigint, s: number, only?: number): void {
     const a = this.states(g, true)!;
     const i = Number((g & FREEMAP_LEVEL1_MASK) >> BigInt(FREEMAP_BLOCK_RADIX));
-    if (only === undefined || a[i] === only) a[i] = s;
+    if (only !== undefined && a[i] !== only) return;
+    if (a[i] === UNTOUCHED && s !== UNTOUCHED) this.touchMask(g);
+    else if (a[i] !== UNTOUCHED && s === UNTOUCHED) this.masks.delete(g & ~(SEGSIZE - 1n));
+    a[i] = s;
+  }
+
+  /** Granule `g` is no longer untouched: add it to its segment's cached mask, if one is kept. */
+  private touchMask(g: bigint): void {
+    const seg = g & ~(SEGSIZE - 1n);
+    if (!this.masks.has(seg)) return;
+    let m = this.masks.get(seg);
+    if (!m) {
+      m = new Array<bigint>(MASK_WORDS).fill(0n);
+      this.masks.set(seg, m);
+    }
+    const j = Number((g & (SEGSIZE - 1n)) >> BigInt(FREEMAP_BLOCK_RADIX));
+    m[j >> 5] |= 3n << BigInt((j & 31) * 2);
   }
 
   private *granules(off: bigint, bytes: number): Generator<bigint> {
@@ -103,13 +123,23 @@ export class RunSpace {
    * has touched nothing there.
    */
   segmentMask(seg: bigint): bigint[] | null {
+    // The allocator asks for every segment it looks at, for every block; setState keeps the
+    // answer current as granules stop being untouched.
+    const cached = this.masks.get(seg);
+    if (cached !== undefined) return cached;
+    const mask = this.computeMask(seg);
+    this.masks.set(seg, mask);
+    return mask;
+  }
+
+  private computeMask(seg: bigint): bigint[] | null {
     const a = this.states(seg, false);
     if (!a) return null;
     const first = Number((seg & FREEMAP_LEVEL1_MASK) >> BigInt(FREEMAP_BLOCK_RADIX));
     let out: bigint[] | null = null;
     for (let i = 0; i < GRANULES_PER_SEGMENT; i++) {
       if (a[first + i] === UNTOUCHED) continue;
-      out ??= new Array<bigint>(8).fill(0n);
+      out ??= new Array<bigint>(MASK_WORDS).fill(0n);
       out[i >> 5] |= 3n << BigInt((i & 31) * 2);
     }
     return out;

@@ -5,7 +5,7 @@
  * FIFOs, sockets and devices; with modes, owners and times.
  */
 import * as fs from 'node:fs';
-import { Chain, EXIT, FsWriter, H2Error, WriteSession } from '../../engine';
+import { BlockPool, Chain, EXIT, FsWriter, H2Error, STREAM_CHUNK, WriteSession } from '../../engine';
 import {
   COMP_AUTOZERO,
   COMP_LZ4,
@@ -16,6 +16,7 @@ import {
   CHECK_NONE,
   CHECK_SHA192,
   CHECK_XXHASH64,
+  EMBEDDED_BYTES,
   OBJTYPE_DIRECTORY,
   OBJTYPE_REGFILE,
   OBJTYPE_SOFTLINK,
@@ -72,27 +73,17 @@ export interface PopulateProgress {
   (done: { files: number; bytes: bigint }): void;
 }
 
-/** Source reads go through one buffer: the writer consumes each chunk before the next read. */
-const READ_CHUNK = 1 << 20;
-const readBuffer = Buffer.allocUnsafe(READ_CHUNK);
+/**
+ * Source bytes read ahead and not yet placed: the walk stops to place blocks when it is
+ * ahead by this much (a worker's answer holds the raw and the compressed blocks, so memory
+ * for data stays under about twice this).
+ */
+const READ_AHEAD_BYTES = 4 << 20;
+/** Entries the walk may be ahead of the writer (each a small object and a closure). */
+const READ_AHEAD_ENTRIES = 512;
 
-function readerOf(abs: Buffer): { read: (off: bigint, len: number) => Uint8Array; close: () => void } {
-  const fd = fs.openSync(abs, 'r');
-  return {
-    read: (off, len) => {
-      const b = len <= READ_CHUNK ? readBuffer.subarray(0, len) : Buffer.allocUnsafe(len);
-      let got = 0;
-      while (got < len) {
-        const n = fs.readSync(fd, b, got, len - got, Number(off) + got);
-        if (n === 0) break; // the file shrank while we read it: the rest stays zero
-        got += n;
-      }
-      b.fill(0, got);
-      return b;
-    },
-    close: () => fs.closeSync(fd),
-  };
-}
+/** Steps already run are cut from the front of the queue once there are this many (and half). */
+const STEPS_COMPACT_AT = 4096;
 
 /** Inodes created between two passes that write out the settled part of the PFS's inode index. */
 const INDEX_SETTLE_EVERY = 1024;
@@ -137,15 +128,42 @@ export function populate(
   const linked = new Map<string, { inum: bigint; type: number }>();
   let created = 0;
 
-  const entry = (e: SourceEntry): void => {
-    // links from outside the tree are not copied: they must not change how the copy is made
-    if (source.links && e.type !== OBJTYPE_DIRECTORY) e.nlink = source.links.namesOf(e);
+  const pool = new BlockPool();
+  /**
+   * The writer's steps, in walk order. The walk hands file segments to the pool as it meets
+   * them and queues the steps that place them; running the steps strictly in order keeps the
+   * allocation order, so the image is the same with any number of workers.
+   */
+  const steps: (() => void)[] = [];
+  let next = 0;
+  const runOne = (): void => {
+    const step = steps[next];
+    steps[next++] = undefined as unknown as () => void;
+    if (next >= STEPS_COMPACT_AT && next * 2 >= steps.length) {
+      steps.splice(0, next);
+      next = 0;
+    }
+    step();
+  };
+  // without workers nothing is gained by running ahead: each step runs as it is queued
+  const aheadBytes = pool.size > 0 ? READ_AHEAD_BYTES : -1;
+  const aheadEntries = pool.size > 0 ? READ_AHEAD_ENTRIES : 0;
+  const queue = (step: () => void): void => {
+    steps.push(step);
+    while (next < steps.length && (pool.inflightBytes > aheadBytes || steps.length - next > aheadEntries)) runOne();
+  };
+  /** identities of multiply-linked inodes the walk has met: later names need no data */
+  const met = new Set<string>();
+  const policy = { compAlgo: algos.comp, checkAlgo: algos.check };
+
+  /** The entry's inode (or its extra name); returns the new chain, null for an extra name. */
+  const begin = (e: SourceEntry): Chain | null => {
     if (e.depth === 0) {
       rm.mode = e.perm;
       rm.mtime = e.mtime;
       Object.assign(rm, owner(e));
       session.tree.setDirty(pfs);
-      return;
+      return null;
     }
     const dir = dirs[e.depth - 1];
     const prior = e.type !== OBJTYPE_DIRECTORY && e.nlink > 1 ? linked.get(e.identity) : undefined;
@@ -155,7 +173,7 @@ export function populate(
       target.inode!.meta.nlinks += 1n;
       session.tree.setDirty(target);
       summary.hardlinks++;
-      return;
+      return null;
     }
     const chain = w.create(pfs, dir, e.name, {
       type: e.type,
@@ -174,17 +192,10 @@ export function populate(
         dirs[e.depth] = chain;
         summary.directories++;
         break;
-      case OBJTYPE_REGFILE: {
-        const src = readerOf(e.abs);
-        try {
-          w.writeStream(chain, e.size, src.read, e.allocated < e.size);
-        } finally {
-          src.close();
-        }
+      case OBJTYPE_REGFILE:
         summary.files++;
         summary.bytesIn += e.size;
         break;
-      }
       case OBJTYPE_SOFTLINK:
         w.writeContents(chain, fs.readlinkSync(e.abs, { encoding: 'buffer' }));
         summary.symlinks++;
@@ -192,19 +203,69 @@ export function populate(
       default:
         summary.others++;
     }
+    return chain;
+  };
+  /** After the entry's data: write it out and let it go. */
+  const end = (e: SourceEntry, chain: Chain): void => {
     // A finished non-directory is written now so memory does not grow with the tree.
     if (e.type !== OBJTYPE_DIRECTORY && !(e.nlink > 1)) w.finish(chain);
     // and so is the part of the inode index that only finished inodes fill
     if (++created % INDEX_SETTLE_EVERY === 0) w.finishIndexBelow(pfs, rm.pfsInum + 1n);
     progress?.({ files: summary.files + summary.directories + summary.symlinks + summary.others, bytes: summary.bytesIn });
   };
+
+  const entry = (e: SourceEntry): void => {
+    // links from outside the tree are not copied: they must not change how the copy is made
+    if (source.links && e.type !== OBJTYPE_DIRECTORY) e.nlink = source.links.namesOf(e);
+    const extraName = e.type !== OBJTYPE_DIRECTORY && e.nlink > 1 && met.has(e.identity);
+    if (e.type !== OBJTYPE_DIRECTORY && e.nlink > 1) met.add(e.identity);
+    if (e.type !== OBJTYPE_REGFILE || extraName) {
+      queue(() => {
+        const chain = begin(e);
+        if (chain) end(e, chain);
+      });
+      return;
+    }
+    // A regular file: its segments go to the pool now, the steps that place them queue up.
+    let chain: Chain | null = null;
+    const size = e.size;
+    const job = { path: e.abs, policy: { ...policy, zerosAreHoles: e.allocated < size } };
+    if (size <= BigInt(EMBEDDED_BYTES)) {
+      if (size > 0n) pool.submit({ ...job, off: 0, len: Number(size), heuristic: null, blocks: false });
+      queue(() => {
+        chain = begin(e)!;
+        w.writeContents(chain, size > 0n ? pool.take().data.subarray(0, Number(size)) : new Uint8Array(0));
+        end(e, chain);
+      });
+      return;
+    }
+    queue(() => {
+      chain = begin(e)!;
+      w.beginStream(chain, size);
+    });
+    const state = { heuristic: 0 };
+    for (let off = 0n; off < size; off += BigInt(STREAM_CHUNK)) {
+      const len = size - off < BigInt(STREAM_CHUNK) ? Number(size - off) : STREAM_CHUNK;
+      const at = off;
+      pool.submit({ ...job, off: Number(off), len, heuristic: off === 0n ? 0 : null, blocks: true });
+      queue(() => w.writePrepared(chain!, at, len, pool.take(), state));
+    }
+    queue(() => end(e, chain!));
+  };
   // Nothing is added to a directory once the walk has left it: it is written out and dropped.
   const leave = (d: SourceEntry): void => {
     if (d.depth === 0) return;
-    w.finish(dirs[d.depth]);
-    dirs.length = d.depth;
+    queue(() => {
+      w.finish(dirs[d.depth]);
+      dirs.length = d.depth;
+    });
   };
-  summary.skipped = walkSource(source.dir, source.skipUnreadable, { entry, leave }, source.attrs);
+  try {
+    summary.skipped = walkSource(source.dir, source.skipUnreadable, { entry, leave }, source.attrs);
+    while (next < steps.length) runOne();
+  } finally {
+    pool.close();
+  }
   summary.bytesStored = BigInt(w.stats.dataBytes);
   return summary;
 }
