@@ -1,18 +1,44 @@
 /**
  * Blockref fields read in place from the bytes of a block table, for passes that visit every
- * blockref of a volume (fsck): no object and no BigInt per entry. 64-bit fields come as two
+ * blockref of a volume (fsck, dump show): no object and no BigInt per entry. 64-bit fields come as two
  * unsigned 32-bit halves, data_off's offset as a Number (exact below 2^53 bytes), and the full
  * Blockref (decodeBlockref) only when a finding must be reported. Layout: see blockref.ts.
  */
 import { Blockref, CHECK_BYTES, CHECK_OFF, EMBED_BYTES, EMBED_OFF, decodeBlockref } from './blockref';
-import { CHECK_DISABLED, CHECK_FREEMAP, CHECK_ISCSI32, CHECK_NONE, CHECK_XXHASH64, decCheck } from './constants';
+import { CHECK_DISABLED, CHECK_FREEMAP, CHECK_ISCSI32, CHECK_NONE, CHECK_XXHASH64, OFF_MASK_RADIX, decCheck } from './constants';
 import { verifyCheck } from './check';
 import { crc32c } from './crc32c';
 import { xxh64 } from './xxh64';
 
-const TWO32 = 2 ** 32;
-/** the low bits of data_off that hold the size radix (OFF_MASK_RADIX as a Number) */
-const RADIX_BITS = 0x3f;
+export const TWO_32 = 2 ** 32;
+const TWO32 = TWO_32;
+/** the low bits of data_off that hold the size radix, as a Number */
+const RADIX_BITS = Number(OFF_MASK_RADIX);
+
+/** Byte offsets of the fields inside a blockref (the layout decodeBlockref reads). */
+export const BREF_AT = {
+  type: 0x00,
+  methods: 0x01,
+  keybits: 0x03,
+  flags: 0x05,
+  leafCount: 0x06,
+  key: 0x08,
+  mirrorTid: 0x10,
+  modifyTid: 0x18,
+  dataOff: 0x20,
+  embed: EMBED_OFF,
+  check: CHECK_OFF,
+} as const;
+
+/** The dirent head in the embed union: inum, name length, object type. */
+export const DIRENT_AT = { inum: EMBED_OFF, namlen: EMBED_OFF + 8, type: EMBED_OFF + 10 } as const;
+/** Inode statistics in the embed union. */
+export const STATS_AT = { dataCount: EMBED_OFF, inodeCount: EMBED_OFF + 8 } as const;
+/** The freemap variant of the check union. */
+export const FMCHECK_AT = { icrc32: CHECK_OFF, bigmask: CHECK_OFF + 4, avail: CHECK_OFF + 8 } as const;
+
+/** Little-endian unsigned 16 bits at `o`. */
+export const u16At = (b: Uint8Array, o: number): number => b[o] | (b[o + 1] << 8);
 
 /** Little-endian unsigned 32 bits at `o`. */
 export const u32At = (b: Uint8Array, o: number): number => (b[o] | (b[o + 1] << 8) | (b[o + 2] << 16) | (b[o + 3] << 24)) >>> 0;
@@ -24,24 +50,31 @@ export const u64NumAt = (b: Uint8Array, o: number): number => u32At(b, o + 4) * 
 export const u64At = (b: Uint8Array, o: number): bigint => (BigInt(u32At(b, o + 4)) << 32n) | BigInt(u32At(b, o));
 
 export const bvType = (b: Uint8Array, o: number): number => b[o];
-export const bvMethods = (b: Uint8Array, o: number): number => b[o + 0x01];
-export const bvKeybits = (b: Uint8Array, o: number): number => b[o + 0x03];
-export const bvKeyLo = (b: Uint8Array, o: number): number => u32At(b, o + 0x08);
-export const bvKeyHi = (b: Uint8Array, o: number): number => u32At(b, o + 0x0c);
-export const bvKey = (b: Uint8Array, o: number): bigint => u64At(b, o + 0x08);
-export const bvMirrorLo = (b: Uint8Array, o: number): number => u32At(b, o + 0x10);
-export const bvMirrorHi = (b: Uint8Array, o: number): number => u32At(b, o + 0x14);
+export const bvMethods = (b: Uint8Array, o: number): number => b[o + BREF_AT.methods];
+export const bvKeybits = (b: Uint8Array, o: number): number => b[o + BREF_AT.keybits];
+export const bvKeyLo = (b: Uint8Array, o: number): number => u32At(b, o + BREF_AT.key);
+export const bvKeyHi = (b: Uint8Array, o: number): number => u32At(b, o + BREF_AT.key + 4);
+export const bvKey = (b: Uint8Array, o: number): bigint => u64At(b, o + BREF_AT.key);
+export const bvMirrorLo = (b: Uint8Array, o: number): number => u32At(b, o + BREF_AT.mirrorTid);
+export const bvMirrorHi = (b: Uint8Array, o: number): number => u32At(b, o + BREF_AT.mirrorTid + 4);
 /** Size radix of the referenced block (0: no storage). */
-export const bvRadix = (b: Uint8Array, o: number): number => b[o + 0x20] & RADIX_BITS;
+export const bvRadix = (b: Uint8Array, o: number): number => b[o + BREF_AT.dataOff] & RADIX_BITS;
 /** Physical byte offset of the referenced block as a Number (exact below 2^53). */
-export const bvOffset = (b: Uint8Array, o: number): number => u32At(b, o + 0x24) * TWO32 + ((u32At(b, o + 0x20) & ~RADIX_BITS) >>> 0);
+export const bvOffset = (b: Uint8Array, o: number): number => u32At(b, o + BREF_AT.dataOff + 4) * TWO32 + ((u32At(b, o + BREF_AT.dataOff) & ~RADIX_BITS) >>> 0);
 /** True when the offset is exact as a Number. */
-export const bvOffsetExact = (b: Uint8Array, o: number): boolean => u32At(b, o + 0x24) < 0x200000;
+export const bvOffsetExact = (b: Uint8Array, o: number): boolean => u32At(b, o + BREF_AT.dataOff + 4) < 0x200000;
 /** embed.stats data_count and inode_count as Numbers (exact below 2^53). */
-export const bvStatData = (b: Uint8Array, o: number): number => u64NumAt(b, o + EMBED_OFF);
-export const bvStatInodes = (b: Uint8Array, o: number): number => u64NumAt(b, o + EMBED_OFF + 8);
+export const bvStatData = (b: Uint8Array, o: number): number => u64NumAt(b, o + STATS_AT.dataCount);
+export const bvStatInodes = (b: Uint8Array, o: number): number => u64NumAt(b, o + STATS_AT.inodeCount);
 /** The check union's bytes, shared with the table. */
 export const bvCheckBytes = (b: Uint8Array, o: number): Uint8Array => b.subarray(o + CHECK_OFF, o + CHECK_OFF + CHECK_BYTES);
+
+/** (aHi, aLo) < (bHi, bLo), unsigned. */
+export const lt64 = (aHi: number, aLo: number, bHi: number, bLo: number): boolean => aHi < bHi || (aHi === bHi && aLo < bLo);
+
+/** The two halves [hi, lo] of an unsigned 64-bit BigInt, and back. */
+export const halves = (v: bigint): [number, number] => [Number((v >> 32n) & 0xffffffffn), Number(v & 0xffffffffn)];
+export const joinHalves = (hi: number, lo: number): bigint => (BigInt(hi) << 32n) | BigInt(lo);
 
 /** (aHi, aLo) > (bHi, bLo) for 64-bit values split in unsigned halves. */
 export const gt64 = (aHi: number, aLo: number, bHi: number, bLo: number): boolean => aHi > bHi || (aHi === bHi && aLo > bLo);
@@ -84,13 +117,13 @@ export const bvBlockref = (b: Uint8Array, o: number): Blockref => decodeBlockref
 export function bvBlockrefShared(b: Uint8Array, o: number): Blockref {
   return {
     type: b[o],
-    methods: b[o + 0x01],
+    methods: b[o + BREF_AT.methods],
     copyid: b[o + 0x02],
-    keybits: b[o + 0x03],
+    keybits: b[o + BREF_AT.keybits],
     vradix: b[o + 0x04],
     flags: b[o + 0x05],
     leafCount: b[o + 0x06] | (b[o + 0x07] << 8),
-    key: u64At(b, o + 0x08),
+    key: u64At(b, o + BREF_AT.key),
     mirrorTid: u64At(b, o + 0x10),
     modifyTid: u64At(b, o + 0x18),
     dataOff: u64At(b, o + 0x20),

@@ -1,12 +1,12 @@
 /**
  * The dump's byte-level printing against the printf conversions it replaces: every field
  * TextOut writes reads back as the BigInt/string formatting of the same value, whatever the
- * buffer size (so across flushes), and ShowGuard counts visits as a Map would.
+ * buffer size (so across flushes), and the traversal guard counts visits as a Map would.
  */
 import fc from 'fast-check';
 import { MAX_BLOCK_VISITS, MAX_TREE_DEPTH } from '../../src/engine';
 import { BREF_TYPE_DATA, BREF_TYPE_INODE } from '../../src/format';
-import { ShowGuard } from '../../src/ops/dump/show-guard';
+import { TraversalGuard } from '../../src/engine/guard';
 import { Text, TextOut } from '../../src/ops/dump/text-out';
 
 type Op =
@@ -110,19 +110,19 @@ describe('TextOut', () => {
   });
 });
 
-describe('ShowGuard', () => {
+describe('TraversalGuard.checkAt (the raw-field check dump show uses)', () => {
   test('refuses a block past the visit bound, as a count per offset would', () => {
     fc.assert(
       fc.property(
         fc.array(fc.record({ blk: fc.integer({ min: 0, max: 3 }), hi: fc.constantFrom(0, 1, 0x1fffff), data: fc.boolean() }), { maxLength: 3000 }),
         (visits) => {
-          const g = new ShowGuard();
+          const g = new TraversalGuard();
           const ref = new Map<string, number>();
           for (const v of visits) {
             const offLo = (v.blk * 1024) >>> 0;
             const offset = v.hi * 2 ** 32 + offLo;
             const type = v.data ? BREF_TYPE_DATA : BREF_TYPE_INODE;
-            const got = g.check(type, 10, offset, v.hi, offLo, 0);
+            const got = g.checkAt(type, 10, offset, 0);
             let want: string | null = null;
             if (!v.data) {
               const key = `${v.hi}:${offLo}`;
@@ -139,23 +139,23 @@ describe('ShowGuard', () => {
   });
 
   test('many distinct blocks (the table grows) are each entered once without refusal', () => {
-    const g = new ShowGuard();
+    const g = new TraversalGuard();
     const refused = (from: number, step: number): number => {
       let n = 0;
-      for (let i = from; i < 100000; i += step) if (g.check(BREF_TYPE_INODE, 10, i * 1024, 0, i * 1024, 1) !== null) n++;
+      for (let i = from; i < 100000; i += step) if (g.checkAt(BREF_TYPE_INODE, 10, i * 1024, 1) !== null) n++;
       return n;
     };
     expect(refused(0, 1)).toBe(0);
     expect(refused(0, 997)).toBe(0);
     // and the counts survived the growth: one block entered to the bound is then refused
-    for (let k = 2; k < MAX_BLOCK_VISITS; k++) g.check(BREF_TYPE_INODE, 10, 5 * 1024, 0, 5 * 1024, 1);
-    expect(g.check(BREF_TYPE_INODE, 10, 5 * 1024, 0, 5 * 1024, 1)).toBeNull();
-    expect(g.check(BREF_TYPE_INODE, 10, 5 * 1024, 0, 5 * 1024, 1)).toMatch(/referenced more than/);
+    for (let k = 2; k < MAX_BLOCK_VISITS; k++) g.checkAt(BREF_TYPE_INODE, 10, 5 * 1024, 1);
+    expect(g.checkAt(BREF_TYPE_INODE, 10, 5 * 1024, 1)).toBeNull();
+    expect(g.checkAt(BREF_TYPE_INODE, 10, 5 * 1024, 1)).toMatch(/referenced more than/);
   });
 
   test('refuses a tree deeper than the bound', () => {
-    const g = new ShowGuard();
-    expect(g.check(BREF_TYPE_INODE, 10, 0, 0, 0, MAX_TREE_DEPTH)).toBeNull();
-    expect(g.check(BREF_TYPE_INODE, 10, 0, 0, 0, MAX_TREE_DEPTH + 1)).toMatch(/deeper than/);
+    const g = new TraversalGuard();
+    expect(g.checkAt(BREF_TYPE_INODE, 10, 0, MAX_TREE_DEPTH)).toBeNull();
+    expect(g.checkAt(BREF_TYPE_INODE, 10, 0, MAX_TREE_DEPTH + 1)).toMatch(/deeper than/);
   });
 });

@@ -5,7 +5,7 @@
  * lines of every readable copy, valid or not).
  *
  * The tree is printed straight from the block bytes into a byte buffer (see text-out.ts and
- * raw-bref.ts): the show of a large filesystem prints millions of fields, and objects and
+ * src/format/blockref-view.ts): the show of a large filesystem prints millions of fields, and objects and
  * strings per field cost many times the work of printing them. Name bytes pass through
  * unchanged (the text is latin1).
  *
@@ -68,8 +68,8 @@ import { headerCopyRootBref } from '../../engine';
 import { fixedRatio, hexN, time64ToStr } from '../common/cfmt';
 import { FreemapTotals, countFreemapBlocks, newFreemapTotals } from './freemap-totals';
 import { BlockWindow } from './block-window';
-import { BREF_AT, DIRENT_AT, FMCHECK_AT, STATS_AT, TWO_32, halves, joinHalves, lt64, u16, u32 } from './raw-bref';
-import { ShowGuard } from './show-guard';
+import { BREF_AT, DIRENT_AT, FMCHECK_AT, STATS_AT, TWO_32, halves, joinHalves, lt64, u16At as u16, u32At as u32 } from '../../format/blockref-view';
+import { TraversalGuard } from '../../engine/guard';
 import { Text, TextOut } from './text-out';
 
 /** The size radix in the low bits of data_off. */
@@ -131,7 +131,7 @@ interface Ctx {
   /** blockrefs and bytes seen, for benchmarks */
   brefs: number;
   bytes: number;
-  guard: ShowGuard;
+  guard: TraversalGuard;
   window: BlockWindow;
   /** one block buffer per nesting level: a block's table stays intact while its children are shown */
   media: Uint8Array[];
@@ -550,7 +550,7 @@ function showBref(ctx: Ctx, voldata: VolumeHeader, tab: number, bi: number, tb: 
   const radix = offLoRaw & RADIX_MASK;
   const offLo = (offLoRaw - radix) >>> 0;
   const off = offHi * TWO_32 + offLo;
-  const refused = ctx.guard.check(type, radix, off, offHi, offLo, Math.trunc((tab - ctx.initTab) / Math.max(1, opts.tab)));
+  const refused = ctx.guard.checkAt(type, radix, off, Math.trunc((tab - ctx.initTab) / Math.max(1, opts.tab)));
   if (refused) {
     out.spaces(tab);
     out.str(`(${refused})\n`);
@@ -886,7 +886,7 @@ export function renderShow(vols: VolumeSet, which: ShowWhich, opts: ShowOptions,
     totals: newFreemapTotals(),
     brefs: 0,
     bytes: 0,
-    guard: new ShowGuard(),
+    guard: new TraversalGuard(),
     window: new BlockWindow(),
     media: [],
     dirty: [],
